@@ -1,1 +1,3 @@
-return 0;
+using Backy.Worker;
+
+return await JobCommandLine.InvokeAsync(JobCommandLine.CreateRoot("backy-worker: one Backy job action per process"), args);
