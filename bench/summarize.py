@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Turns bench/run's results.tsv into a Markdown table with MB/s and Backy's ratio to each peer."""
+import platform, subprocess, sys
+from collections import defaultdict
+
+path, size_mib = sys.argv[1], int(sys.argv[2])
+t, rss, repo = defaultdict(dict), defaultdict(dict), {}
+for line in open(path):
+    f = line.rstrip("\n").split("\t")
+    if f[1] == "repo":
+        repo[f[0]] = int(f[2])
+    else:
+        t[f[0]][f[1]] = float(f[2]); rss[f[0]][f[1]] = int(f[3])
+
+mb = size_mib * 1048576 / 1e6
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"Image {size_mib} MiB; {cpu}; {subprocess.getoutput('nproc')} cores; {platform.platform()}\n")
+print(f"raw limits: read {mb / max(t['raw']['read'], 1e-3):.0f} MB/s, write+fdatasync {mb / max(t['raw']['write'], 1e-3):.0f} MB/s\n")
+steps = ["full", "incremental", "nochange", "restore-file", "restore-stdout"]
+tools = [x for x in ("backy", "borg", "restic") if x in t]
+print("| step | " + " | ".join(f"{x} s (MB/s, RSS MiB)" for x in tools) + " | " + " | ".join(f"backy/{x}" for x in tools[1:]) + " |")
+print("|---" * (1 + len(tools) + len(tools) - 1) + "|")
+for s in steps:
+    cells = []
+    for x in tools:
+        sec = t[x].get(s)
+        cells.append("-" if sec is None else f"{sec:.2f} ({mb / max(sec, 1e-3):.0f}, {rss[x][s] / 1024:.0f})")
+    ratios = []
+    for x in tools[1:]:
+        a, b = t["backy"].get(s), t[x].get(s)
+        ratios.append("-" if not a or not b else f"{a / b:.2f}x")
+    print(f"| {s} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+print("\nrepository size: " + ", ".join(f"{x} {repo[x] / 1048576:.0f} MiB" for x in tools if x in repo))
+print("\nRatios are Backy's time divided by the peer's: below 1 means Backy is faster.")
+print(f"Raw-limit ratios: backy full backup reads at {t['raw']['read'] / t['backy']['full'] * 100:.0f}% of cat speed; "
+      f"restore-file at {t['raw']['write'] / t['backy']['restore-file'] * 100:.0f}% of dd+fdatasync speed."
+      if "backy" in t and "raw" in t else "")
