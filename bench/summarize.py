@@ -18,15 +18,16 @@ print(f"Image {size_mib} MiB; {cpu}; {subprocess.getoutput('nproc')} cores; {pla
 print(f"raw limits: read {mb / max(t['raw']['read'], 1e-3):.0f} MB/s, write+fdatasync {mb / max(t['raw']['write'], 1e-3):.0f} MB/s\n")
 steps = ["full", "incremental", "nochange", "restore-file", "restore-stdout"]
 tools = [x for x in ("backy", "borg", "restic") if x in t]
-print("| step | " + " | ".join(f"{x} s (MB/s, RSS MiB)" for x in tools) + " | " + " | ".join(f"backy/{x}" for x in tools[1:]) + " |")
-print("|---" * (1 + len(tools) + len(tools) - 1) + "|")
+peers = [x for x in tools if x != "backy"] if "backy" in tools else []
+print("| step | " + " | ".join(f"{x} s (MB/s, RSS MiB)" for x in tools) + " | " + " | ".join(f"backy/{x}" for x in peers) + " |")
+print("|---" * (1 + len(tools) + len(peers)) + "|")
 for s in steps:
     cells = []
     for x in tools:
         sec = t[x].get(s)
         cells.append("-" if sec is None else f"{sec:.2f} ({mb / max(sec, 1e-3):.0f}, {rss[x][s] / 1024:.0f})")
     ratios = []
-    for x in tools[1:]:
+    for x in peers:
         a, b = t["backy"].get(s), t[x].get(s)
         ratios.append("-" if not a or not b else f"{a / b:.2f}x")
     print(f"| {s} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
@@ -34,4 +35,4 @@ print("\nrepository size: " + ", ".join(f"{x} {repo[x] / 1048576:.0f} MiB" for x
 print("\nRatios are Backy's time divided by the peer's: below 1 means Backy is faster.")
 print(f"Raw-limit ratios: backy full backup reads at {t['raw']['read'] / t['backy']['full'] * 100:.0f}% of cat speed; "
       f"restore-file at {t['raw']['write'] / t['backy']['restore-file'] * 100:.0f}% of dd+fdatasync speed."
-      if "backy" in t and "raw" in t else "")
+      if "full" in t.get("backy", {}) and "read" in t.get("raw", {}) else "")
