@@ -1,0 +1,36 @@
+using Backy.Storage;
+using Backy.Storage.Backup;
+using Backy.Storage.Jobs;
+
+namespace Backy.Sources;
+
+/// <summary>
+/// The <c>file</c> source: a regular file or block device read in place. No snapshot (the manual says to
+/// freeze the file while the backup runs), so never a diff: the engine's parent-hash comparison finds the
+/// changed blocks. <c>cow</c> (default true) is accepted for compatibility: with chunk storage only changed
+/// blocks are ever written, whatever its value.
+/// </summary>
+public sealed class FileSource : IBackupSource
+{
+    public const string TypeName = "file";
+
+    public string FileName { get; }
+    public bool Cow { get; }
+
+    public FileSource(string fileName, bool cow = true)
+    {
+        FileName = fileName;
+        Cow = cow;
+    }
+
+    public static FileSource Create(SourceConfig config, SourceContext context)
+    {
+        config.RejectUnknownKeys("filename", "cow");
+        var name = config.Required("filename");
+        // A relative filename is relative to the job directory, so a config works wherever the job is run from.
+        return new FileSource(Path.GetFullPath(name, context.JobDirectory), config.Flag("cow", true));
+    }
+
+    public Task<ISourceSnapshot> OpenSnapshotAsync(SnapshotRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult<ISourceSnapshot>(FileSnapshot.Open(FileName));
+}

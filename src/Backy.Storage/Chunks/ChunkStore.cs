@@ -1,0 +1,132 @@
+using Backy.Storage.IO;
+using K4os.Compression.LZ4;
+
+namespace Backy.Storage.Chunks;
+
+/// <summary>
+/// Content-addressed chunk files of one job: <c>chunks/&lt;first two hex&gt;/&lt;32 hex&gt;</c>, each with a
+/// <see cref="ChunkFileFormat"/> header and an LZ4 or raw payload. Reads check the content against the
+/// name. Writes go through a <see cref="ChunkWriteSession"/>, which batches the syncs. Thread-safe.
+/// </summary>
+public sealed class ChunkStore
+{
+    /// <summary>Scratch space a caller must pass to <see cref="Read"/> and the session's Write.</summary>
+    public static readonly int ScratchSize = ChunkFileFormat.HeaderSize + LZ4Codec.MaximumOutputSize(Blocks.Size);
+
+    public string Directory { get; }
+
+    public ChunkStore(string directory)
+    {
+        Directory = directory;
+    }
+
+    public string PathOf(ChunkId id)
+    {
+        var hex = id.ToString();
+        return Path.Combine(Directory, hex[..2], hex);
+    }
+
+    public bool Exists(ChunkId id) => File.Exists(PathOf(id));
+
+    /// <summary>
+    /// Reads, decodes and checks a chunk into <paramref name="destination"/>; returns its length.
+    /// Throws <see cref="ChunkCorruptedException"/> when the file is missing, malformed or does not hash to its name.
+    /// </summary>
+    public int Read(ChunkId id, Span<byte> destination, byte[] scratch)
+    {
+        var path = PathOf(id);
+        int length;
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            length = Decode(id, path, handle, RandomAccess.GetLength(handle), destination, scratch);
+        }
+        catch (FileNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
+        catch (DirectoryNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
+        var actual = ChunkId.Of(destination[..length]);
+        if (actual != id)
+            throw new ChunkCorruptedException(id, actual, path, $"content hashes to {actual}");
+        return length;
+    }
+
+    private static int Decode(ChunkId id, string path, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long fileLength, Span<byte> destination, byte[] scratch)
+    {
+        if (fileLength > scratch.Length)
+            throw new ChunkCorruptedException(id, null, path, $"file too large ({fileLength} bytes)");
+        var file = scratch.AsSpan(0, (int)fileLength);
+        var read = 0;
+        while (read < file.Length)
+        {
+            var n = RandomAccess.Read(handle, file[read..], read);
+            if (n == 0) break;
+            read += n;
+        }
+        var bad = ChunkFileFormat.TryReadHeader(file[..read], out var encoding, out var length, out var payload);
+        if (bad is not null)
+            throw new ChunkCorruptedException(id, null, path, bad);
+        if (read != ChunkFileFormat.HeaderSize + payload)
+            throw new ChunkCorruptedException(id, null, path, $"truncated: {read} bytes, header says {ChunkFileFormat.HeaderSize + payload}");
+        if (length > destination.Length)
+            throw new ChunkCorruptedException(id, null, path, $"uncompressed length {length} exceeds the block size");
+        var body = file.Slice(ChunkFileFormat.HeaderSize, payload);
+        if (encoding == ChunkFileFormat.EncodingRaw)
+        {
+            body.CopyTo(destination);
+            return length;
+        }
+        var decoded = LZ4Codec.Decode(body, destination[..length]);
+        if (decoded != length)
+            throw new ChunkCorruptedException(id, null, path, "bad LZ4 data");
+        return length;
+    }
+
+    /// <summary>
+    /// Encodes a block as a complete chunk file image into <paramref name="scratch"/> and returns its length:
+    /// LZ4 (fast level) unless that saves less than 1/16, then raw.
+    /// </summary>
+    public static int Encode(ReadOnlySpan<byte> data, byte[] scratch)
+    {
+        var target = scratch.AsSpan(ChunkFileFormat.HeaderSize);
+        // Compression pays only if it saves at least 1/16: below that, raw is cheaper to read back.
+        var limit = data.Length - data.Length / 16;
+        var compressed = data.Length < 64 ? -1 : LZ4Codec.Encode(data, target[..Math.Min(target.Length, limit)], LZ4Level.L00_FAST);
+        if (compressed > 0 && compressed < limit)
+        {
+            ChunkFileFormat.WriteHeader(scratch, ChunkFileFormat.EncodingLz4, data.Length, compressed);
+            return ChunkFileFormat.HeaderSize + compressed;
+        }
+        ChunkFileFormat.WriteHeader(scratch, ChunkFileFormat.EncodingRaw, data.Length, data.Length);
+        data.CopyTo(target);
+        return ChunkFileFormat.HeaderSize + data.Length;
+    }
+
+    /// <summary>Deletes a chunk file (a bad one found by verify, an unreferenced one found by purge).</summary>
+    public bool Delete(ChunkId id)
+    {
+        var path = PathOf(id);
+        if (!File.Exists(path)) return false;
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>Every chunk file present, with its id; ignores temp files and foreign names.</summary>
+    public IEnumerable<(ChunkId Id, string Path)> EnumerateChunks()
+    {
+        if (!System.IO.Directory.Exists(Directory)) yield break;
+        foreach (var sub in System.IO.Directory.EnumerateDirectories(Directory))
+            foreach (var file in System.IO.Directory.EnumerateFiles(sub))
+                if (ChunkId.TryParse(Path.GetFileName(file.AsSpan()), out var id))
+                    yield return (id, file);
+    }
+
+    /// <summary>Leftovers of interrupted writes. Only safe to delete while no backup runs (exclusive purge lock).</summary>
+    public IEnumerable<string> EnumerateTempFiles()
+    {
+        if (!System.IO.Directory.Exists(Directory)) yield break;
+        foreach (var sub in System.IO.Directory.EnumerateDirectories(Directory))
+            foreach (var file in System.IO.Directory.EnumerateFiles(sub, "*" + DurableFile.TempSuffix))
+                yield return file;
+    }
+
+    public ChunkWriteSession BeginWrite(bool forcedWrite) => new(this, forcedWrite);
+}

@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace Backy.Storage.IO;
+
+/// <summary>The few libc calls .NET does not offer: flock that waits, fsync of a directory, syncfs.</summary>
+internal static partial class Posix
+{
+    // Identical on x86_64 and aarch64 Linux.
+    internal const int O_RDONLY = 0;
+    internal const int O_RDWR = 2;
+    internal const int O_CREAT = 0x40;
+    internal const int O_CLOEXEC = 0x80000;
+
+    internal const int LOCK_SH = 1;
+    internal const int LOCK_EX = 2;
+    internal const int LOCK_NB = 4;
+    internal const int LOCK_UN = 8;
+
+    internal const int EINTR = 4;
+    internal const int EWOULDBLOCK = 11;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    internal static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    internal static partial int Syncfs(int fd);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    internal static partial int Flock(int fd, int operation);
+
+    internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+}
