@@ -1,0 +1,62 @@
+using Backy.Sources.Ceph;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace Backy.Tests.Ceph.Cluster;
+
+/// <summary>
+/// Test-side image manipulation with the real rbd tool: creating images, writing known bytes at chosen offsets
+/// (through <c>rbd import-diff</c> of a crafted "rbd diff v1" stream, the only way to write a range with the CLI),
+/// discarding ranges, resizing and snapshotting behind Backy's back.
+/// </summary>
+internal static class TestImages
+{
+    private static int _counter;
+
+    public static RbdImageSpec NewName(string prefix) =>
+        new("rbd", $"{prefix}-{Interlocked.Increment(ref _counter)}-{Guid.NewGuid().ToString("N")[..6]}");
+
+    public static async Task<RbdImageSpec> CreateAsync(string prefix, long size, CancellationToken ct)
+    {
+        var image = NewName(prefix);
+        await RbdAsync(ct, "create", "--size", $"{size}B", image.ToString());
+        return image;
+    }
+
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> and zeroes (discards) the given ranges.</summary>
+    public static async Task WriteAsync(RbdImageSpec image, long imageSize, CancellationToken ct, params (long Offset, byte[]? Data, long ZeroLength)[] writes)
+    {
+        var diff = new RbdDiffBuilder().Size(imageSize);
+        foreach (var (offset, data, zero) in writes.OrderBy(w => w.Offset))
+            diff = data is null ? diff.Zero(offset, zero) : diff.Write(offset, data);
+        var bytes = diff.End().ToArray();
+        await Command("import-diff", "--no-progress", "-", image.ToString())
+            .WithStandardInputPipe(PipeSource.FromBytes(bytes))
+            .ExecuteBufferedAsync(ct);
+    }
+
+    public static async Task<byte[]> ExportAsync(RbdImageSpec image, string snapshot, CancellationToken ct)
+    {
+        using var output = new MemoryStream();
+        await Command("export", "--no-progress", image.At(snapshot), "-")
+            .WithStandardOutputPipe(PipeTarget.ToStream(output))
+            .ExecuteAsync(ct);
+        return output.ToArray();
+    }
+
+    public static Task RbdAsync(CancellationToken ct, params string[] arguments) => Command(arguments).ExecuteBufferedAsync(ct).Task;
+
+    public static async Task<string> RbdOutputAsync(CancellationToken ct, params string[] arguments) =>
+        (await Command(arguments).ExecuteBufferedAsync(ct)).StandardOutput;
+
+    private static Command Command(params string[] arguments) =>
+        CliWrap.Cli.Wrap("rbd").WithArguments(arguments)
+            .WithEnvironmentVariables(e => e.Set("CEPH_ARGS", CephClusterFixture.Options.CephArgs));
+
+    public static byte[] Random(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+}
