@@ -1,0 +1,16 @@
+namespace Backy.Daemon.Config;
+
+/// <summary><c>api:</c> section. Parsed by <see cref="ApiSectionReader"/>; new keys (TLS and the
+/// like) are added as init properties with their default here and a case there.</summary>
+public sealed record ApiConfig
+{
+    /// <summary>The original's defaults: loopback only (both families), port 6023.</summary>
+    public IReadOnlyList<string> Addrs { get; init; } = ["127.0.0.1", "::1"];
+    public int Port { get; init; } = 6023;
+
+    /// <summary>Bearer token -> client (server) name, for incoming calls.</summary>
+    public IReadOnlyDictionary<string, string> Tokens { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>cli-default.token</c>: what <c>backy client</c> sends when given no token.</summary>
+    public string? CliDefaultToken { get; init; }
+}

@@ -1,0 +1,30 @@
+using Backy.Storage.Schedules;
+
+namespace Backy.Daemon.Config;
+
+/// <summary>The whole daemon configuration (<c>/etc/backy.conf</c>), parsed and validated once by
+/// <see cref="DaemonConfigReader"/>. Immutable: a reload builds a new one and swaps it in whole.</summary>
+public sealed record DaemonConfig(
+    string SourcePath,
+    GlobalConfig Global,
+    ApiConfig Api,
+    IReadOnlyDictionary<string, PeerConfig> Peers,
+    IReadOnlyDictionary<string, Schedule> Schedules,
+    IReadOnlyDictionary<string, JobDefinition> Jobs);
+
+/// <summary><c>global:</c> section.</summary>
+/// <param name="BaseDir">Absolute directory holding one sub-directory per job.</param>
+/// <param name="WorkerLimit">Concurrent workers per speed class (fast/slow); 1 = no parallel backups.</param>
+/// <param name="BackupCompletedCallback">Command run after each successful job run, or null.</param>
+public sealed record GlobalConfig(string BaseDir, int WorkerLimit, string? BackupCompletedCallback)
+{
+    /// <summary>The original's default: one backup at a time per speed class.</summary>
+    public const int DefaultWorkerLimit = 1;
+}
+
+/// <summary><c>peers:</c> entry: another backy server this one synchronises revisions with.</summary>
+public sealed record PeerConfig(string Name, Uri Url, string Token);
+
+/// <summary><c>jobs:</c> entry. <paramref name="ScheduleName"/> names an entry of <c>schedules:</c>,
+/// already resolved into <paramref name="Schedule"/>.</summary>
+public sealed record JobDefinition(string Name, string ScheduleName, Schedule Schedule, SourceDefinition Source);
