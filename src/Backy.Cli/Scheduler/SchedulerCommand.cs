@@ -1,13 +1,37 @@
 using System.CommandLine;
+using Backy.Daemon.Hosting;
 
 namespace Backy.Cli.Scheduler;
 
-/// <summary><c>backy scheduler [-c CONFIG]</c>: runs the daemon host in this process.</summary>
+/// <summary><c>backy scheduler [-c CONFIG]</c>: runs the daemon host in this process (the same
+/// <see cref="DaemonHost.RunAsync"/> as <c>backy-daemon</c>).</summary>
 public static class SchedulerCommand
 {
     public static Command Create()
     {
-        var command = new Command("scheduler", "Run the backup scheduler daemon");
+        var config = new Option<string>("--config", "-c")
+        {
+            Description = "Path to the scheduler configuration file",
+            DefaultValueFactory = _ => DaemonOptions.DefaultConfigPath,
+        };
+        var command = new Command("scheduler", "Run the backup scheduler daemon") { config };
+        command.SetAction((parse, ct) =>
+        {
+            var options = new DaemonOptions(
+                ConfigPath: parse.GetValue(config)!,
+                // The global -l/-v belong to the root command; the scheduler's log defaults elsewhere.
+                LogFile: GlobalValue<string>(parse, "--logfile") ?? DaemonOptions.DefaultLogFile,
+                Verbose: GlobalValue<bool>(parse, "--verbose"));
+            return DaemonHost.RunAsync(options, ct);
+        });
         return command;
+    }
+
+    /// <summary>A recursive option of the root command, looked up by name so that this command does
+    /// not depend on how the job command line declares it.</summary>
+    private static T? GlobalValue<T>(ParseResult parse, string name)
+    {
+        var option = parse.RootCommandResult.Command.Options.OfType<Option<T>>().FirstOrDefault(o => o.Name == name);
+        return option is null ? default : parse.GetValue(option);
     }
 }

@@ -1,0 +1,232 @@
+using Backy.Daemon.Config;
+using Backy.Daemon.Workers;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Daemon.Scheduling;
+
+/// <summary>
+/// One job, forever (DESIGN 7): plan the next run from the schedule and the job's revisions, wait
+/// for the deadline (or <see cref="RunNow"/>), wait for a worker slot of the job's speed class,
+/// run backup/expire/purge/callback, repeat. A failure backs off 2, 4, 8 ... minutes (at most
+/// 6 h) and retries the same tags; a success resets. Stopping cancels the wait or the run (the
+/// worker gets SIGTERM).
+/// </summary>
+public sealed partial class JobLoop
+{
+    private readonly JobLoopServices _services;
+    private readonly Func<JobEnvironment> _environment;
+    private readonly SemaphoreSlim _runNow = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private Task _task = Task.CompletedTask;
+
+    // State behind _gate; read by Snapshot from other threads.
+    private string _status = JobStatus.WaitingForDeadline;
+    private PlannedRun? _next;
+    private IReadOnlyList<JobRevision> _history = [];
+    private int _failures;
+    private DateTimeOffset _lastFailure;
+    private IReadOnlySet<string>? _retryTags;
+    private string? _lastError;
+    private string? _taskId;
+
+    public JobLoop(JobDefinition definition, string jobDir, Func<JobEnvironment> environment, JobLoopServices services)
+    {
+        Definition = definition;
+        JobDir = jobDir;
+        _environment = environment;
+        _services = services;
+    }
+
+    public JobDefinition Definition { get; }
+    public string JobDir { get; }
+    private string Name => Definition.Name;
+    private DateTimeOffset Now => _services.Clock.GetUtcNow();
+
+    /// <summary>Writes the job's config and plans the first run (before READY: a job whose
+    /// directory cannot be written is logged and retried with backoff, it does not stop the daemon).</summary>
+    public void Prepare()
+    {
+        try
+        {
+            Plan();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Failed(e);
+        }
+    }
+
+    public void Start() => _task = Task.Run(() => RunForeverAsync(_stop.Token));
+
+    /// <summary>Stops the loop; a running worker gets SIGTERM and, after the grace period, is killed.</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try { await _task.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    public void RunNow()
+    {
+        try { _runNow.Release(); }
+        catch (SemaphoreFullException) { } // already requested
+    }
+
+    public JobSnapshot Snapshot(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var last = _history.LastOrDefault(r => r.IsComplete);
+            var running = JobStatus.IsRunning(_status);
+            var (overdue, age) = running ? (false, TimeSpan.Zero) : ScheduleMath.Sla(Definition.Schedule, _history, now);
+            return new JobSnapshot(
+                Name, Definition.ScheduleName, _status,
+                SlaOk: !overdue, SlaOverdue: age,
+                LastTime: last?.Timestamp, LastTags: last is null ? [] : SortedTags(last.Tags), LastDuration: last?.Duration,
+                NextTime: running ? null : _next?.Time, NextTags: running || _next is null ? [] : SortedTags(_next.Tags),
+                FailureCount: _failures, LastError: _lastError, TaskId: _taskId);
+        }
+    }
+
+    private async Task RunForeverAsync(CancellationToken cancellationToken)
+    {
+        var planned = _next;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (RetryAt() is { } retryAt)
+                    await WaitForDeadlineAsync(retryAt, cancellationToken).ConfigureAwait(false);
+                var plan = planned ?? Plan();
+                planned = null;
+                await WaitForDeadlineAsync(plan.Time, cancellationToken).ConfigureAwait(false);
+                var environment = _environment();
+                var speed = SpeedClass.Of(_history.LastOrDefault(r => r.IsComplete)?.Duration);
+                SetStatus(JobStatus.WaitingForSlot(speed));
+                using (await environment.Slots.AcquireAsync(speed, cancellationToken).ConfigureAwait(false))
+                {
+                    var taskId = TaskIds.New();
+                    lock (_gate)
+                    {
+                        _status = JobStatus.Running(speed);
+                        _taskId = taskId;
+                    }
+                    using var scope = _services.Logger.BeginScope(new Dictionary<string, object> { ["Job"] = Name, ["TaskId"] = taskId });
+                    var started = _services.Clock.GetTimestamp();
+                    await _services.Run.ExecuteAsync(Name, JobDir, plan.Tags, taskId, environment.Global.BackupCompletedCallback, cancellationToken)
+                        .ConfigureAwait(false);
+                    Succeeded(_services.Clock.GetElapsedTime(started));
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // A worker killed by a signal sent to the whole process group (Ctrl-C, systemd
+                // without KillMode=mixed) just before our own stop: a stop, not a failure.
+                if (e is ExternalCommandException { ExitCode: > 128 } && await IsStoppingAsync(cancellationToken).ConfigureAwait(false))
+                    break;
+                // The per-job boundary (STYLE): whatever went wrong, this job backs off, the daemon goes on.
+                Failed(e);
+            }
+        }
+    }
+
+    /// <summary>Whether the loop is stopped within a moment (signals reach the daemon's host a
+    /// little after they reach a child in the same process group).</summary>
+    private static async Task<bool> IsStoppingAsync(CancellationToken cancellationToken)
+    {
+        try { await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false); }
+        catch (OperationCanceledException) { return true; }
+        return false;
+    }
+
+    /// <summary>Writes the config file, reads the revisions and decides the next run.</summary>
+    private PlannedRun Plan()
+    {
+        JobConfigFile.WriteIfChanged(JobDir, Definition);
+        var history = JobHistory.Read(JobDir);
+        var now = Now;
+        var scheduled = ScheduleMath.Next(Name, Definition.Schedule, now, history);
+        lock (_gate)
+        {
+            _history = history;
+            // After a failure the backoff wait is over when we get here: retry now, same tags.
+            _next = _failures > 0 ? new PlannedRun(now, _retryTags ?? scheduled.Tags) : scheduled;
+            _status = _failures > 0 ? JobStatus.Failed : JobStatus.WaitingForDeadline;
+            return _next;
+        }
+    }
+
+    private DateTimeOffset? RetryAt()
+    {
+        lock (_gate)
+            return _failures > 0 ? _lastFailure + Backoff.After(_failures) : null;
+    }
+
+    private async Task WaitForDeadlineAsync(DateTimeOffset when, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deadline = _services.Deadlines.WaitUntilAsync(Name, when, either.Token);
+        var runNow = _runNow.WaitAsync(either.Token);
+        var first = await Task.WhenAny(deadline, runNow).ConfigureAwait(false);
+        await either.CancelAsync().ConfigureAwait(false);
+        try { await Task.WhenAll(deadline, runNow).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (first == runNow)
+            LogRunNow(_services.Logger, Name);
+        await first.ConfigureAwait(false);
+    }
+
+    private void SetStatus(string status)
+    {
+        lock (_gate)
+            _status = status;
+    }
+
+    private void Succeeded(TimeSpan took)
+    {
+        var history = JobHistory.Read(JobDir);
+        lock (_gate)
+        {
+            _history = history;
+            _failures = 0;
+            _retryTags = null;
+            _lastError = null;
+            _status = JobStatus.Finished;
+        }
+        LogSucceeded(_services.Logger, Name, took.TotalSeconds);
+    }
+
+    private void Failed(Exception e)
+    {
+        int failures;
+        lock (_gate)
+        {
+            failures = ++_failures;
+            _lastFailure = Now;
+            _retryTags = _next?.Tags;
+            _lastError = e.Message;
+            _status = JobStatus.Failed;
+            if (_next is not null)
+                _next = new PlannedRun(_lastFailure + Backoff.After(failures), _next.Tags);
+        }
+        LogFailed(_services.Logger, e, Name, failures, Backoff.After(failures).TotalMinutes, e.Message);
+    }
+
+    private IReadOnlyList<string> SortedTags(IEnumerable<string> tags) =>
+        tags.OrderBy(t => Definition.Schedule.Find(t)?.Interval ?? TimeSpan.MaxValue).ThenBy(t => t, StringComparer.Ordinal).ToArray();
+
+    [LoggerMessage(EventId = 4400, Level = LogLevel.Information, Message = "{Job}: run requested")]
+    private static partial void LogRunNow(ILogger logger, string job);
+
+    [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "{Job}: finished in {Seconds:0.0} s")]
+    private static partial void LogSucceeded(ILogger logger, string job, double seconds);
+
+    [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "{Job}: failed (failure {Failures}, retry in {Minutes} min): {Reason}")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string job, int failures, double minutes, string reason);
+}

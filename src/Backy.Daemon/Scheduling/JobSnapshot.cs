@@ -1,0 +1,28 @@
+namespace Backy.Daemon.Scheduling;
+
+/// <summary>The state of one configured job at one moment (immutable; a new one per call).</summary>
+/// <param name="Status">One of <see cref="JobStatus"/>'s strings.</param>
+/// <param name="SlaOk">False when the newest complete revision is older than 1.5 x the shortest
+/// interval and the job is not running right now.</param>
+/// <param name="SlaOverdue">Age of the newest complete revision when overdue, else zero.</param>
+/// <param name="LastTime">Start of the newest complete revision, or null without one.</param>
+/// <param name="LastTags">Its tags, shortest interval first.</param>
+/// <param name="NextTime">When the job runs next (a retry time while failed), or null while running.</param>
+/// <param name="NextTags">The tags that run gets.</param>
+/// <param name="FailureCount">Consecutive failed runs (0 after a success); drives the backoff.</param>
+/// <param name="LastError">The last failure's one-line reason, or null.</param>
+/// <param name="TaskId">The running (or last) run's task id, as in the logs.</param>
+public sealed record JobSnapshot(
+    string Name,
+    string ScheduleName,
+    string Status,
+    bool SlaOk,
+    TimeSpan SlaOverdue,
+    DateTimeOffset? LastTime,
+    IReadOnlyList<string> LastTags,
+    TimeSpan? LastDuration,
+    DateTimeOffset? NextTime,
+    IReadOnlyList<string> NextTags,
+    int FailureCount,
+    string? LastError,
+    string? TaskId);

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Daemon.Workers;
+
+/// <summary>
+/// One scheduled run of a job, as separate worker processes in the original's order: backup with
+/// the due tags, expire, purge, then the completion callback with the job's <c>status --yaml</c>.
+/// (Peer metadata pull/push will sit around expire.) Any failing step fails the run.
+/// </summary>
+public sealed partial class JobRun(WorkerLauncher launcher, ILogger<JobRun> logger)
+{
+    /// <param name="jobDir">The job's directory under base-dir.</param>
+    /// <param name="tags">Tags for the new revision (never empty).</param>
+    /// <param name="callback">backup-completed-callback, or null.</param>
+    public async Task ExecuteAsync(string job, string jobDir, IReadOnlyCollection<string> tags, string taskId,
+        string? callback, CancellationToken cancellationToken)
+    {
+        var log = Path.Combine(jobDir, "backy.log");
+        string[] Common() => ["-t", taskId, "-b", jobDir, "-l", log];
+
+        LogBackup(logger, job, string.Join(',', tags));
+        await launcher.RunWorkerAsync([.. Common(), "backup", string.Join(',', tags)], cancellationToken).ConfigureAwait(false);
+        await launcher.RunWorkerAsync([.. Common(), "expire"], cancellationToken).ConfigureAwait(false);
+        await launcher.RunWorkerAsync([.. Common(), "purge"], cancellationToken).ConfigureAwait(false);
+        if (callback is not null)
+        {
+            var status = await launcher.RunWorkerAsync([.. Common(), "status", "--yaml"], cancellationToken).ConfigureAwait(false);
+            await launcher.RunCallbackAsync(callback, job, status, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "backing up {Job} with tags {Tags}")]
+    private static partial void LogBackup(ILogger logger, string job, string tags);
+}
