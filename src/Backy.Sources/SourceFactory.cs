@@ -14,7 +14,10 @@ public sealed class SourceFactory : ISourceFactory
 
     /// <summary>Every source type Backy ships.</summary>
     public static SourceFactory CreateDefault() => new SourceFactory()
-        .Register(FileSource.TypeName, FileSource.Create);
+        .Register(FileSource.TypeName, FileSource.Create)
+        .Register(Ceph.CephRbdSource.TypeName, Ceph.CephRbdSource.Create)
+        .Register(Ceph.CephRbdSource.AliasTypeName, Ceph.CephRbdSource.Create)
+        .Register(Ceph.FlyingCircusSource.TypeName, Ceph.FlyingCircusSource.Create);
 
     public SourceFactory Register(string type, Func<SourceConfig, SourceContext, IBackupSource> maker)
     {

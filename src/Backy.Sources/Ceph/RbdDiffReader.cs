@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Backy.Storage;
+using Backy.Storage.Backup;
 
 namespace Backy.Sources.Ceph;
 
@@ -12,7 +13,7 @@ namespace Backy.Sources.Ceph;
 /// Anything malformed (bad header, unknown tag, truncation, extents out of order or beyond the image, absurd
 /// lengths, bytes after the end) throws a <see cref="BackyException"/> naming the offset in the stream.
 /// </summary>
-public sealed class RbdDiffReader : IAsyncDisposable
+public sealed class RbdDiffReader : ISourceDiff
 {
     /// <summary>Frozen by rbd's on-wire format.</summary>
     public static ReadOnlySpan<byte> Header => "rbd diff v1\n"u8;
@@ -35,11 +36,16 @@ public sealed class RbdDiffReader : IAsyncDisposable
 
     /// <param name="stream">The diff; disposed with the reader.</param>
     /// <param name="origin">Names the stream in errors (<c>rbd export-diff rbd/vm1@backy-x</c>).</param>
-    public RbdDiffReader(Stream stream, string origin)
+    /// <param name="expectedSize">The size of the snapshot the diff leads to, when known: an <c>s</c> record that
+    /// disagrees is an error (the diff would describe some other image).</param>
+    public RbdDiffReader(Stream stream, string origin, long? expectedSize = null)
     {
         _stream = stream;
         _origin = origin;
+        _expectedSize = expectedSize;
     }
+
+    private readonly long? _expectedSize;
 
     /// <summary>The <c>s</c> record's image size, once read (rbd writes it before any extent).</summary>
     public long? ImageSize { get; private set; }
@@ -48,7 +54,7 @@ public sealed class RbdDiffReader : IAsyncDisposable
     public string? ToSnapshot { get; private set; }
 
     /// <summary>The next extent, or null after the <c>e</c> record. Unread data of the previous extent is skipped.</summary>
-    public async ValueTask<RbdDiffExtent?> ReadNextExtentAsync(CancellationToken cancellationToken)
+    public async ValueTask<DiffExtent?> ReadNextExtentAsync(CancellationToken cancellationToken)
     {
         if (_finished) return null;
         if (!_headerRead) await ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
@@ -70,6 +76,8 @@ public sealed class RbdDiffReader : IAsyncDisposable
                 case 's':
                     var size = await ReadU64Async("image size", cancellationToken).ConfigureAwait(false);
                     if (size > MaxImageSize) throw Malformed($"absurd image size {size}", tagAt);
+                    if (_expectedSize is { } expected && size != expected)
+                        throw Malformed($"image size {size} differs from the snapshot's {expected}", tagAt);
                     ImageSize = size;
                     break;
                 case 'w':
@@ -79,7 +87,7 @@ public sealed class RbdDiffReader : IAsyncDisposable
                     CheckExtent(tag, offset, length, tagAt);
                     _nextOffset = offset + length;
                     if (tag == 'w') _dataLeft = length;
-                    return new RbdDiffExtent(offset, length, IsZero: tag == 'z');
+                    return new DiffExtent(offset, length, IsZero: tag == 'z');
                 case 'e':
                     await ExpectEndOfStreamAsync(cancellationToken).ConfigureAwait(false);
                     _finished = true;
@@ -207,6 +215,3 @@ public sealed class RbdDiffReader : IAsyncDisposable
     private BackyException Malformed(string reason, long at) =>
         new($"malformed rbd diff from {_origin} at byte {at}: {reason}");
 }
-
-/// <summary>One extent of a diff: <see cref="IsZero"/> false means data follows.</summary>
-public readonly record struct RbdDiffExtent(long Offset, long Length, bool IsZero);

@@ -1,5 +1,6 @@
 using Backy.Sources.Ceph;
 using Backy.Storage;
+using Backy.Storage.Backup;
 
 namespace Backy.Tests.Ceph;
 
@@ -15,10 +16,10 @@ public class RbdDiffReaderTests
     }
 
     /// <summary>Parses a whole diff into (extent, data) pairs, reading data in pieces of <paramref name="piece"/> bytes.</summary>
-    private static async Task<List<(RbdDiffExtent Extent, byte[]? Data)>> ParseAll(Stream stream, int piece = 4 * MiB)
+    private static async Task<List<(DiffExtent Extent, byte[]? Data)>> ParseAll(Stream stream, int piece = 4 * MiB)
     {
         await using var reader = new RbdDiffReader(stream, "test");
-        var result = new List<(RbdDiffExtent, byte[]?)>();
+        var result = new List<(DiffExtent, byte[]?)>();
         while (await reader.ReadNextExtentAsync(CancellationToken.None) is { } extent)
         {
             if (extent.IsZero) { result.Add((extent, null)); continue; }
@@ -40,13 +41,13 @@ public class RbdDiffReaderTests
 
         await using var reader = new RbdDiffReader(new MemoryStream(bytes), "test");
         var first = await reader.ReadNextExtentAsync(CancellationToken.None);
-        Assert.That(first, Is.EqualTo(new RbdDiffExtent(3 * MiB, 5 * MiB, false)));
+        Assert.That(first, Is.EqualTo(new DiffExtent(3 * MiB, 5 * MiB, false)));
         Assert.That((reader.FromSnapshot, reader.ToSnapshot, reader.ImageSize), Is.EqualTo(("backy-old", "backy-new", (long?)(64 * MiB))));
         var got = new byte[a.Length];
         await reader.ReadDataAsync(got, CancellationToken.None);
         Assert.That(got, Is.EqualTo(a));
-        Assert.That(await reader.ReadNextExtentAsync(CancellationToken.None), Is.EqualTo(new RbdDiffExtent(9 * MiB, 2 * MiB, true)));
-        Assert.That(await reader.ReadNextExtentAsync(CancellationToken.None), Is.EqualTo(new RbdDiffExtent(60 * MiB, 17, false)));
+        Assert.That(await reader.ReadNextExtentAsync(CancellationToken.None), Is.EqualTo(new DiffExtent(9 * MiB, 2 * MiB, true)));
+        Assert.That(await reader.ReadNextExtentAsync(CancellationToken.None), Is.EqualTo(new DiffExtent(60 * MiB, 17, false)));
         var small = new byte[17];
         await reader.ReadDataAsync(small, CancellationToken.None);
         Assert.That(small, Is.EqualTo(b));
@@ -61,7 +62,7 @@ public class RbdDiffReaderTests
         await using var reader = new RbdDiffReader(new MemoryStream(bytes), "test");
         await reader.ReadNextExtentAsync(CancellationToken.None);
         await reader.ReadDataAsync(new byte[100], CancellationToken.None);
-        Assert.That(await reader.ReadNextExtentAsync(CancellationToken.None), Is.EqualTo(new RbdDiffExtent(4 * MiB, 1, true)));
+        Assert.That(await reader.ReadNextExtentAsync(CancellationToken.None), Is.EqualTo(new DiffExtent(4 * MiB, 1, true)));
     }
 
     [Test]

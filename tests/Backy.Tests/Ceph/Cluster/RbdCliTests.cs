@@ -1,5 +1,6 @@
 using Backy.Sources.Ceph;
 using Backy.Storage;
+using Backy.Storage.Backup;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Backy.Tests.Ceph.Cluster;
