@@ -74,9 +74,10 @@ public sealed partial class FlyingCircusSource : CephRbdSource
             {
                 await base.TakeSnapshotAsync(name, cancellationToken).ConfigureAwait(false);
             }
-            catch (ExternalCommandException) when (await SnapshotExistsAsync(name, cancellationToken).ConfigureAwait(false))
+            catch (ExternalCommandException)
             {
-                // The agent was late but not absent: its snapshot is as good as ours (better: frozen).
+                // The agent may have been late but not absent: its snapshot is as good as ours (better: frozen).
+                if (!await SnapshotExistsAsync(name, cancellationToken).ConfigureAwait(false)) throw;
                 LogAgentSnapshot(_logger, Image.At(name), Vm);
             }
         }
