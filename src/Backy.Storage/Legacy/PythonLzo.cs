@@ -20,6 +20,21 @@ public static class PythonLzo
     /// </summary>
     public static byte[] Decompress(ReadOnlySpan<byte> frame, int maxLength)
     {
+        var output = new byte[DeclaredLength(frame, maxLength)];
+        Lzo1xDecompressor.Decompress(frame[HeaderSize..], output);
+        return output;
+    }
+
+    /// <summary>Decompresses into <paramref name="destination"/>, whose length is the limit; returns the length.</summary>
+    public static int Decompress(ReadOnlySpan<byte> frame, Span<byte> destination)
+    {
+        var length = DeclaredLength(frame, destination.Length);
+        Lzo1xDecompressor.Decompress(frame[HeaderSize..], destination[..length]);
+        return length;
+    }
+
+    private static int DeclaredLength(ReadOnlySpan<byte> frame, int maxLength)
+    {
         if (frame.Length < HeaderSize)
             throw new LzoException($"python-lzo frame of {frame.Length} bytes is shorter than its 5-byte header");
         if (frame[0] != HeaderLevel1 && frame[0] != HeaderLevel9)
@@ -27,8 +42,6 @@ public static class PythonLzo
         var length = BinaryPrimitives.ReadUInt32BigEndian(frame[1..]);
         if (length > (uint)maxLength)
             throw new LzoException($"python-lzo frame declares {length} bytes, more than the limit of {maxLength}");
-        var output = new byte[length];
-        Lzo1xDecompressor.Decompress(frame[HeaderSize..], output);
-        return output;
+        return (int)length;
     }
 }

@@ -1,0 +1,96 @@
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Storage.Legacy;
+
+/// <summary>
+/// `upgrade`: converts a job directory written by the Python backy 2.x into our format, in place,
+/// newest revision first (so that the next backup can be differential as soon as possible), one
+/// revision at a time. Interruptible at any point, kill -9 included: a rerun recovers and goes on.
+/// Holds the <c>.backup</c> lock for the whole run (no backup or tag change meanwhile) and the
+/// <c>.purge</c> lock exclusively per revision (no purge may delete new chunks that are not referenced
+/// yet, no restore may read old chunks while they are deleted); restores can run between revisions.
+/// </summary>
+public sealed class JobUpgrader
+{
+    private readonly JobDirectory _job;
+    private readonly ILogger _logger;
+
+    public JobUpgrader(JobDirectory job, ILogger logger)
+    {
+        _job = job;
+        _logger = logger;
+    }
+
+    /// <summary>Test seam, handed to <see cref="RevisionUpgrader.Checkpoint"/>.</summary>
+    internal Action<string>? Checkpoint { get; init; }
+
+    public async Task<UpgradeReport> RunAsync(CancellationToken cancellationToken)
+    {
+        _job.EnsureExists();
+        var report = new UpgradeReport();
+        using var backupLock = JobLocks.AcquireBackup(_job.Path, "upgrade");
+        RemoveOriginalLinks();
+
+        using (await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false))
+            UpgradeRecovery.Recover(_job, _logger);
+
+        var history = _job.LoadRevisions();
+        var references = LegacyReferences.Build(_job.Path, history);
+        var upgrader = new RevisionUpgrader(_job, references) { Checkpoint = Checkpoint };
+        var forcedWrite = JobDirectory.AnyDistrusted(history);
+
+        foreach (var revision in history.Where(r => LegacyFormat.IsLegacy(r.BackendType)).Reverse())
+        {
+            if (SkipReason(revision) is { } reason)
+            {
+                UpgradeLog.Skipped(_logger, revision.Id, reason);
+                report.Skipped.Add((revision.Id, reason));
+                continue;
+            }
+            using var purgeLock = await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false);
+            UpgradeLog.Converting(_logger, revision.Id, revision.BackendType, Length(revision));
+            try
+            {
+                var (written, deleted) = upgrader.Convert(revision, forcedWrite, cancellationToken);
+                report.Converted.Add(revision.Id);
+                report.LegacyChunksDeleted += deleted;
+                UpgradeLog.Converted(_logger, revision.Id, written);
+            }
+            catch (LegacyDataException e)
+            {
+                UpgradeLog.Failed(_logger, revision.Id, e.Message);
+                report.Failed.Add((revision.Id, e.Message));
+            }
+        }
+
+        using (await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false))
+            report.LegacyChunksDeleted += LegacySweep.Run(_job, references, _logger);
+        return report;
+    }
+
+    private static string? SkipReason(Revision revision)
+    {
+        if (!revision.IsLocal) return $"its data is on server '{revision.Server}'";
+        if (!revision.IsComplete) return "incomplete (no duration); the next backup deletes it";
+        return null;
+    }
+
+    private long Length(Revision revision)
+    {
+        var data = new FileInfo(LegacyFormat.DataPath(_job.Path, revision.Id));
+        return data.Exists ? data.Length : 0;
+    }
+
+    /// <summary>The original keeps symlinks <c>last</c> and <c>last.rev</c> to the newest revision; we do not.</summary>
+    private void RemoveOriginalLinks()
+    {
+        foreach (var name in new[] { "last", "last.rev" })
+        {
+            var info = new FileInfo(Path.Combine(_job.Path, name));
+            if (info.LinkTarget is not null) info.Delete();
+        }
+    }
+}
