@@ -1,0 +1,59 @@
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
+using Backy.Storage.Schedules;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Storage.Editing;
+
+/// <summary>
+/// The commands that change revision metadata without touching chunks: distrust, forget, tags,
+/// expire. Each holds the job's <c>.backup</c> lock (exclusive, non-blocking) for its whole
+/// read-modify-write, so it never races a backup or another edit.
+/// </summary>
+/// <remarks>
+/// Peer revisions (<see cref="Revision.Server"/> set) are only metadata here; their data lives on
+/// the peer. "Removing" one therefore clears its tags and keeps the .rev, so that peer sync can
+/// push the removal to the peer (as the original's <c>Revision.remove</c> does for remote revisions).
+/// </remarks>
+public sealed partial class RevisionEditor(JobDirectory job, TimeProvider clock, ILogger logger)
+{
+    private FileLock Lock(string action)
+    {
+        job.EnsureExists();
+        return JobLocks.AcquireBackup(job.Path, action);
+    }
+
+    /// <summary>Deletes a local revision; marks a peer revision for removal on its peer.</summary>
+    /// <returns>True when the revision's files were deleted.</returns>
+    private bool Remove(Revision revision)
+    {
+        if (revision.IsLocal)
+        {
+            job.RemoveRevision(revision.Id);
+            LogRemoved(logger, revision.Id);
+            return true;
+        }
+        revision.Tags = new SortedSet<string>(StringComparer.Ordinal);
+        job.WriteRevision(revision);
+        LogPeerRemovalPending(logger, revision.Id, revision.Server);
+        return false;
+    }
+
+    private Schedule LoadSchedule() => job.LoadConfig().Schedule ?? new Schedule([]);
+
+    /// <summary>Forgets one revision (<c>forget -r</c>). Its chunks stay until the next purge.</summary>
+    public Revision Forget(string spec)
+    {
+        using var _ = Lock("forget a revision of");
+        var revision = RevisionSpec.Resolve(spec, job.LoadRevisions());
+        Remove(revision);
+        return revision;
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "removed revision {Revision}")]
+    private static partial void LogRemoved(ILogger logger, string revision);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "peer revision {Revision} has no tags left: removal pending on peer {Server}")]
+    private static partial void LogPeerRemovalPending(ILogger logger, string revision, string server);
+}
