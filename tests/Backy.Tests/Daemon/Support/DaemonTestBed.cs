@@ -18,11 +18,18 @@ public sealed class DaemonTestBed : IAsyncDisposable
 
     /// <summary>A config with schedule <c>fast</c> (tag <c>often</c> every <paramref name="interval"/>)
     /// and a file-source job per name.</summary>
-    public void WriteConfig(string interval, int workerLimit, params string[] jobs)
+    public void WriteConfig(string interval, int workerLimit, params string[] jobs) =>
+        WriteConfigWithCallback(interval, workerLimit, null, jobs);
+
+    /// <summary>Like <see cref="WriteConfig(string, int, string[])"/>; a job named "x:daily" uses the daily schedule.</summary>
+    public void WriteConfigWithCallback(string interval, int workerLimit, string? callback, params string[] jobs)
     {
-        var jobLines = string.Concat(jobs.Select(j => $"  {j}: {{schedule: fast, source: {{type: file, filename: {Root}/{j}.img}}}}\n"));
+        var jobLines = string.Concat(jobs.Select(j => j.Split(':') is [var name, var schedule]
+            ? $"  {name}: {{schedule: {schedule}, source: {{type: file, filename: {Root}/{name}.img}}}}\n"
+            : $"  {j}: {{schedule: fast, source: {{type: file, filename: {Root}/{j}.img}}}}\n"));
+        var callbackLine = callback is null ? "" : $", backup-completed-callback: {callback}";
         File.WriteAllText(ConfigPath, $"""
-            global: {"{"}base-dir: {BaseDir}, worker-limit: {workerLimit}{"}"}
+            global: {"{"}base-dir: {BaseDir}, worker-limit: {workerLimit}{callbackLine}{"}"}
             schedules:
               fast: {"{"}often: {"{"}interval: {interval}, keep: 3{"}"}{"}"}
               daily: {"{"}daily: {"{"}interval: 1d, keep: 3{"}"}{"}"}
