@@ -1,21 +1,83 @@
 using System.CommandLine;
+using Backy.Storage;
+using Backy.Worker.Commands;
+using Backy.Worker.Logging;
 
 namespace Backy.Worker;
 
 /// <summary>
 /// The command line of the job actions (backup, restore, purge, status, ...), with the global
 /// options. <c>backy-worker</c> and <c>backy</c> both build on this, so every job command is
-/// implemented exactly once.
+/// implemented exactly once. Adding a command: one file in Commands/ with a static
+/// <c>Create(GlobalOptions)</c> and one line in <see cref="Commands"/>.
 /// </summary>
 public static class JobCommandLine
 {
+    private static IEnumerable<Func<GlobalOptions, Command>> Commands =>
+    [
+        BackupCommand.Create,
+        RestoreCommand.Create,
+        PurgeCommand.Create,
+        VerifyCommand.Create,
+        StatusCommand.Create,
+    ];
+
     public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore")
     {
         var root = new RootCommand(description);
-        // Global options and job subcommands are added here (issue 2/3).
+        var globals = new GlobalOptions();
+        globals.AddTo(root);
+        foreach (var create in Commands) root.Subcommands.Add(create(globals));
         return root;
     }
 
     /// <summary>Parses and runs, mapping errors to exit status 1 with one line on stderr.</summary>
-    public static Task<int> InvokeAsync(RootCommand root, string[] args) => root.Parse(args).InvokeAsync();
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                await Console.Error.WriteLineAsync($"{root.Name}: {error.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"Try '{root.Name} --help' for more information.").ConfigureAwait(false);
+            return 1;
+        }
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a job command's body with its context and maps failures to exit status 1: a
+    /// <see cref="BackyException"/> is one line <c>program: message</c>; anything else is one line too, with
+    /// the exception type. Stack traces only with <c>-v</c> (and always in the log file).
+    /// </summary>
+    public static async Task<int> RunAsync(ParseResult parse, GlobalOptions globals, string commandName, Func<JobContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    {
+        var program = parse.RootCommandResult.Command.Name;
+        var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
+        JobContext? context = null;
+        try
+        {
+            context = new JobContext(parse, globals, commandName, output, error);
+            context.Logger.CommandStarted(commandName, context.Job.Path);
+            return await body(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var message = e switch
+            {
+                BackyException => e.Message,
+                OperationCanceledException => $"{commandName} cancelled",
+                _ => $"{commandName} failed: {e.GetType().Name}: {e.Message}",
+            };
+            context?.Logger.CommandFailed(message, e);
+            await error.WriteLineAsync($"{program}: {message}").ConfigureAwait(false);
+            if (parse.GetValue(globals.Verbose)) await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            return 1;
+        }
+        finally
+        {
+            context?.Dispose();
+        }
+    }
 }

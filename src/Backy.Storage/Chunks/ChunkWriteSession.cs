@@ -48,7 +48,10 @@ public sealed class ChunkWriteSession : IDisposable
         var length = ChunkStore.Encode(data, scratch);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
             RandomAccess.Write(handle, scratch.AsSpan(0, length), 0);
+            DurableFile.StartWriteback(handle, 0, length);
+        }
         _ready.Enqueue((id, temp));
         Interlocked.Increment(ref _chunksWritten);
         Interlocked.Add(ref _bytesWritten, length);

@@ -47,6 +47,14 @@ public static class DurableFile
             throw new BackyException($"cannot sync '{pathForErrors}': {Posix.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
     }
 
+    /// <summary>
+    /// Starts writeback of a file range without waiting for it. The kernel would otherwise hold the dirty
+    /// pages until a later sync (gigabytes on a large-memory machine) and do all the writing there; this
+    /// lets the disk work while we compute. Errors are ignored: the later fsync/syncfs reports them.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle handle, long offset, long length) =>
+        Posix.SyncFileRange((int)handle.DangerousGetHandle(), offset, length, Posix.SYNC_FILE_RANGE_WRITE);
+
     public static void FsyncDirectory(string directory)
     {
         var fd = Posix.Open(directory, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);

@@ -34,5 +34,10 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(int fd, int operation);
 
+    internal const int SYNC_FILE_RANGE_WRITE = 2;
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    internal static partial int SyncFileRange(int fd, long offset, long nbytes, int flags);
+
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

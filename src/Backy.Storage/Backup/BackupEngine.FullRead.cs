@@ -1,0 +1,57 @@
+using Backy.Storage.ChunkMaps;
+using Backy.Storage.Chunks;
+using Backy.Storage.Pipeline;
+
+namespace Backy.Storage.Backup;
+
+public sealed partial class BackupEngine
+{
+    /// <summary>
+    /// Reads the whole image sequentially (one reader, large reads) while the workers hash and store.
+    /// With a parent map, a block whose hash equals the parent's entry costs only the read and the hash.
+    /// </summary>
+    private async Task ReadFullAsync(ISourceSnapshot snapshot, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    {
+        var pipeline = new BlockPipeline(_settings.Workers, (work, scratch) => StoreBlock(work, parentMap, map, session, scratch), cancellationToken);
+        Exception? failure = null;
+        try
+        {
+            var stream = await snapshot.OpenFullReadAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                for (long block = 0; block < map.BlockCount; block++)
+                {
+                    var buffer = await pipeline.RentAsync().ConfigureAwait(false);
+                    var length = map.LengthOf(block);
+                    try { await stream.ReadExactlyAsync(buffer.AsMemory(0, length), pipeline.Token).ConfigureAwait(false); }
+                    catch (EndOfStreamException)
+                    {
+                        pipeline.Return(buffer);
+                        throw new BackyException($"source ended early: expected {map.ImageSize} bytes, got less than {block * map.BlockSize + length}");
+                    }
+                    await pipeline.PostAsync(new BlockWork(block, buffer, length)).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) { failure = e; }
+        await pipeline.CompleteAsync(failure).ConfigureAwait(false);
+    }
+
+    /// <summary>The per-block work of a backup, on a worker thread: zero check, hash, parent shortcut, store.</summary>
+    private static void StoreBlock(BlockWork work, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, byte[] scratch)
+    {
+        var data = work.Data;
+        if (Blocks.IsAllZero(data))
+        {
+            map.Entries[work.Index] = ChunkMap.Hole;
+            return;
+        }
+        var id = ChunkId.Of(data);
+        map.Entries[work.Index] = id;
+        // Same hash as the parent's block: the chunk is known to exist (parent verified or trusted), skip
+        // even the existence check. Not taken in forced-write mode (parentMap is null then).
+        if (parentMap is not null && work.Index < parentMap.BlockCount && parentMap.Entries[work.Index] == id)
+            return;
+        session.Write(id, data, scratch);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Backy.Storage.ChunkMaps;
+using Backy.Storage.Chunks;
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
+using Backy.Storage.Verify;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Storage.Backup;
+
+/// <summary>
+/// Makes one revision of a job from a source: delete incomplete revisions; write the new .rev without
+/// duration; read the source (full or diff) through a parallel, memory-bounded pipeline; commit chunks;
+/// write the chunk map; verify against the source; set duration, make read-only, sync. Then verify the
+/// newest distrusted revision, if any.
+/// Split by concern: <c>.FullRead</c>, <c>.Diff</c>, <c>.SourceCheck</c>.
+/// </summary>
+public sealed partial class BackupEngine
+{
+    private readonly JobDirectory _job;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly BackupSettings _settings;
+
+    public BackupEngine(JobDirectory job, ILogger logger, TimeProvider time, BackupSettings? settings = null)
+    {
+        _job = job;
+        _logger = logger;
+        _time = time;
+        _settings = settings ?? BackupSettings.Default;
+    }
+
+    /// <summary>Runs a backup under the job's locks. Throws <see cref="BackyException"/> on any failure.</summary>
+    public async Task<Revision> BackupAsync(IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
+    {
+        _job.EnsureExists();
+        using var backupLock = JobLocks.AcquireBackup(_job.Path, "back up");
+        Revision revision;
+        using (await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false))
+            revision = await BackupLockedAsync(source, tags, cancellationToken).ConfigureAwait(false);
+        await VerifyNewestDistrustedAsync(cancellationToken).ConfigureAwait(false);
+        return revision;
+    }
+
+    private async Task<Revision> BackupLockedAsync(IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        foreach (var stale in _job.LoadRevisions().Where(r => !r.IsComplete && r.IsLocal))
+        {
+            _logger.RemovingIncomplete(stale.Id);
+            _job.RemoveRevision(stale.Id);
+        }
+        var history = _job.LoadRevisions();
+        var forced = JobDirectory.AnyDistrusted(history);
+        if (forced) _logger.ForcedWrite(history.Last(r => r.IsLocal && r.Trust == Trust.Distrusted).Id);
+        var parent = JobDirectory.SelectParent(history);
+
+        var revision = new Revision
+        {
+            Id = RevisionId.New(),
+            Timestamp = _time.GetUtcNow(),
+            Parent = parent?.Id ?? "",
+            Tags = new SortedSet<string>(tags, StringComparer.Ordinal),
+            OrigTags = new SortedSet<string>(tags, StringComparer.Ordinal),
+        };
+        _logger.BackupStarted(_job.Name, revision.Id, string.Join(",", revision.Tags), parent?.Id ?? "(none)");
+        _job.WriteRevision(revision);
+
+        var success = false;
+        ISourceSnapshot? snapshot = null;
+        try
+        {
+            snapshot = await source.OpenSnapshotAsync(new SnapshotRequest(revision.Id, parent?.Id, AllowDiff: !forced && parent is not null), cancellationToken).ConfigureAwait(false);
+            var parentMap = parent is null ? null : _job.ReadChunkMap(parent);
+            var map = new ChunkMap(snapshot.Size);
+            long chunksWritten, bytesWritten;
+            using (var session = _job.Chunks.BeginWrite(forced))
+            {
+                var diff = forced || parentMap is null ? null : await snapshot.OpenDiffAsync(cancellationToken).ConfigureAwait(false);
+                if (diff is not null)
+                    await using (diff.ConfigureAwait(false))
+                    {
+                        _logger.ReadMode("diff against parent", snapshot.Size);
+                        await ApplyDiffAsync(diff, snapshot.Size, parentMap!, map, session, cancellationToken).ConfigureAwait(false);
+                    }
+                else
+                {
+                    _logger.ReadMode("full image", snapshot.Size);
+                    await ReadFullAsync(snapshot, forced ? null : parentMap, map, session, cancellationToken).ConfigureAwait(false);
+                }
+                session.Commit();
+                chunksWritten = session.ChunksWritten;
+                bytesWritten = session.BytesWritten;
+            }
+            ChunkMapWriter.Write(_job.ChunkMapPath(revision.Id), map, RevisionFile.ReadOnlyMode);
+
+            await CheckAgainstSourceAsync(snapshot, revision, map, cancellationToken).ConfigureAwait(false);
+
+            revision.BytesWritten = bytesWritten;
+            revision.ExtraStats["chunks_written"] = chunksWritten.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            revision.ExtraStats["image_size"] = snapshot.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            revision.Duration = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+            _job.WriteRevision(revision);
+            success = true;
+            _logger.BackupFinished(_job.Name, revision.Id, snapshot.Size, chunksWritten, bytesWritten, clock.Elapsed.TotalSeconds);
+            return revision;
+        }
+        catch (ChunkCorruptedException e)
+        {
+            _logger.IntegrityError(e.Message);
+            DistrustAllLocal();
+            throw new BackyException($"backup of '{_job.Path}' failed: {e.Message}; all revisions are now distrusted", e);
+        }
+        finally
+        {
+            if (!success)
+            {
+                _job.RemoveRevision(revision.Id);
+                _logger.RemovedFailed(revision.Id);
+            }
+            if (snapshot is not null)
+            {
+                await snapshot.CompleteAsync(success, CancellationToken.None).ConfigureAwait(false);
+                await snapshot.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void DistrustAllLocal()
+    {
+        foreach (var r in _job.LoadRevisions().Where(r => r.IsLocal && r.IsComplete && r.Trust != Trust.Distrusted))
+        {
+            r.Trust = Trust.Distrusted;
+            _job.WriteRevision(r);
+        }
+    }
+
+    private async Task VerifyNewestDistrustedAsync(CancellationToken cancellationToken)
+    {
+        var newest = _job.CompleteRevisions().LastOrDefault(r => r.IsLocal && r.Trust == Trust.Distrusted);
+        if (newest is null) return;
+        // Still under the backup lock: nothing changes revisions meanwhile.
+        await new RevisionVerifier(_job, _logger, _settings).VerifyAsync([newest], cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,78 @@
+using Backy.Storage.ChunkMaps;
+using Backy.Storage.Chunks;
+using Backy.Storage.IO;
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Storage.Purge;
+
+/// <summary>What a purge removed.</summary>
+public sealed record PurgeResult(int ReferencedChunks, int DeletedChunks, int DeletedTempFiles, int DeletedOrphanMaps);
+
+/// <summary>
+/// Mark and sweep under the exclusive purge lock (so no backup, restore or verify runs): mark every chunk
+/// that any revision's chunk map references, then delete every other chunk file, the temp files of
+/// interrupted writes and chunk maps whose .rev is gone.
+/// </summary>
+public sealed class GarbageCollector
+{
+    private readonly JobDirectory _job;
+    private readonly ILogger _logger;
+
+    public GarbageCollector(JobDirectory job, ILogger logger)
+    {
+        _job = job;
+        _logger = logger;
+    }
+
+    public async Task<PurgeResult> PurgeAsync(CancellationToken cancellationToken)
+    {
+        _job.EnsureExists();
+        var purgeLock = FileLock.TryAcquire(Path.Combine(_job.Path, JobLocks.PurgeLockName), exclusive: true);
+        if (purgeLock is null)
+        {
+            _logger.PurgeWaiting();
+            purgeLock = await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false);
+        }
+        using (purgeLock)
+        {
+            var orphans = 0;
+            foreach (var map in _job.OrphanChunkMaps().ToList())
+            {
+                File.Delete(map);
+                orphans++;
+            }
+            var marked = new HashSet<ChunkId>();
+            // Every revision with a chunk map, complete or not: an incomplete one is deleted by the next
+            // backup, and until then its chunks cost nothing to keep.
+            foreach (var revision in _job.LoadRevisions().Where(r => _job.HasChunkMap(r.Id)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var id in ChunkMapReader.Read(_job.ChunkMapPath(revision.Id)).Entries)
+                    if (id != ChunkMap.Hole) marked.Add(id);
+            }
+            var deleted = 0;
+            foreach (var (id, path) in _job.Chunks.EnumerateChunks().ToList())
+            {
+                if (marked.Contains(id)) continue;
+                File.Delete(path);
+                deleted++;
+            }
+            var temps = 0;
+            foreach (var temp in _job.Chunks.EnumerateTempFiles().ToList())
+            {
+                File.Delete(temp);
+                temps++;
+            }
+            foreach (var temp in Directory.EnumerateFiles(_job.Path, "*" + DurableFile.TempSuffix).ToList())
+            {
+                File.Delete(temp);
+                temps++;
+            }
+            if (deleted + temps + orphans > 0) DurableFile.SyncFileSystem(_job.Path);
+            _logger.Purged(marked.Count, deleted, temps, orphans);
+            return new PurgeResult(marked.Count, deleted, temps, orphans);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using Backy.Storage.Backup;
+using Backy.Storage.ChunkMaps;
+using Backy.Storage.Chunks;
+using Backy.Storage.IO;
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace Backy.Storage.Restore;
+
+/// <summary>
+/// Writes a revision's image out: chunks are read and decompressed in parallel (a bounded window ahead of
+/// the writer) and written strictly in order. Holds the shared purge lock, so it runs beside a backup but
+/// a purge waits for it. Regular files keep all-zero blocks as holes; block devices and streams get zeros.
+/// </summary>
+public sealed class RestoreEngine
+{
+    private readonly JobDirectory _job;
+    private readonly ILogger _logger;
+    private readonly BackupSettings _settings;
+    private static readonly byte[] Zeros = new byte[Blocks.Size];
+
+    public RestoreEngine(JobDirectory job, ILogger logger, BackupSettings? settings = null)
+    {
+        _job = job;
+        _logger = logger;
+        _settings = settings ?? BackupSettings.Default;
+    }
+
+    /// <summary>Restores to a stream (stdout for <c>-</c>), in order, holes as zeros.</summary>
+    public Task RestoreToStreamAsync(Revision revision, Stream output, CancellationToken cancellationToken) =>
+        RunAsync(revision, "stdout", new StreamTarget(output), cancellationToken);
+
+    /// <summary>
+    /// Restores to a file or block device. A regular file is truncated first so that holes stay holes; a
+    /// device (anything under /dev) is overwritten in place, zeros included. Synced before returning.
+    /// </summary>
+    public async Task RestoreToFileAsync(Revision revision, string path, CancellationToken cancellationToken)
+    {
+        var device = Path.GetFullPath(path).StartsWith("/dev/", StringComparison.Ordinal);
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, device ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BackyException($"cannot write restore target '{path}': {e.Message}", e);
+        }
+        using (handle)
+        {
+            await RunAsync(revision, path, new FileTarget(handle, device), cancellationToken).ConfigureAwait(false);
+            DurableFile.FlushToDisk(handle, path);
+        }
+    }
+
+    private async Task RunAsync(Revision revision, string targetName, ITarget target, CancellationToken cancellationToken)
+    {
+        using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        var map = _job.ReadChunkMap(revision);
+        _logger.RestoreStarted(revision.Id, map.ImageSize, targetName);
+        target.Prepare(map.ImageSize);
+
+        // A window of decodes runs ahead of the writer; each slot owns a block buffer and decode scratch.
+        var capacity = 2 * Math.Max(1, _settings.Workers) + 1;
+        var free = new Stack<Slot>();
+        var window = new Queue<(long Block, Task? Decode, Slot? Slot)>();
+        var slotsInUse = 0;
+        try
+        {
+            for (long block = 0; block < map.BlockCount; block++)
+            {
+                while (slotsInUse >= capacity || window.Count >= 8 * capacity)
+                    slotsInUse -= await WriteHeadAsync(window, free, map, target, revision, cancellationToken).ConfigureAwait(false);
+                if (map.IsHole(block))
+                {
+                    window.Enqueue((block, null, null));
+                    continue;
+                }
+                var slot = free.Count > 0 ? free.Pop() : new Slot();
+                slotsInUse++;
+                var id = map.Entries[block];
+                var length = map.LengthOf(block);
+                window.Enqueue((block, Task.Run(() => slot.Decode(_job.Chunks, id, length), cancellationToken), slot));
+            }
+            while (window.Count > 0)
+                await WriteHeadAsync(window, free, map, target, revision, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Let decodes that are still running finish before their buffers go away.
+            foreach (var pending in window)
+                if (pending.Decode is not null)
+                    try { await pending.Decode.ConfigureAwait(false); } catch { /* already failing */ }
+        }
+        await target.FinishAsync(cancellationToken).ConfigureAwait(false);
+        _logger.RestoreFinished(revision.Id, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Writes the oldest block of the window; returns 1 when it freed a slot.</summary>
+    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, ChunkMap map, ITarget target, Revision revision, CancellationToken cancellationToken)
+    {
+        var (block, decode, slot) = window.Dequeue();
+        var offset = block * map.BlockSize;
+        var length = map.LengthOf(block);
+        if (decode is null)
+        {
+            await target.WriteHoleAsync(offset, Zeros.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+        try { await decode.ConfigureAwait(false); }
+        catch (ChunkCorruptedException e)
+        {
+            DistrustAllLocal();
+            throw new BackyException($"cannot restore block {block} (offset {offset}) of revision {revision.Id}: {e.Message}; all revisions are now distrusted", e);
+        }
+        await target.WriteAsync(offset, slot!.Block.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        free.Push(slot);
+        return 1;
+    }
+
+    private void DistrustAllLocal()
+    {
+        try
+        {
+            foreach (var r in _job.CompleteRevisions().Where(r => r.IsLocal && r.Trust != Trust.Distrusted))
+            {
+                r.Trust = Trust.Distrusted;
+                _job.WriteRevision(r);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BackyException)
+        {
+            // The restore error is what the operator needs to see; distrust is best effort here.
+        }
+    }
+
+    private sealed class Slot
+    {
+        public readonly byte[] Block = GC.AllocateUninitializedArray<byte>(Blocks.Size);
+        private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
+
+        public void Decode(ChunkStore store, ChunkId id, int expectedLength)
+        {
+            var n = store.Read(id, Block, _scratch);
+            if (n != expectedLength)
+                throw new ChunkCorruptedException(id, null, store.PathOf(id), $"holds {n} bytes, the chunk map expects {expectedLength}");
+        }
+    }
+
+    private interface ITarget
+    {
+        void Prepare(long size);
+        ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+        ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken);
+        Task FinishAsync(CancellationToken cancellationToken);
+    }
+
+    private sealed class StreamTarget(Stream stream) : ITarget
+    {
+        public void Prepare(long size) { }
+        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => stream.WriteAsync(data, cancellationToken);
+        public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) => stream.WriteAsync(zeros, cancellationToken);
+        public Task FinishAsync(CancellationToken cancellationToken) => stream.FlushAsync(cancellationToken);
+    }
+
+    private sealed class FileTarget(SafeFileHandle handle, bool device) : ITarget
+    {
+        // A fresh (truncated) regular file of the right length reads as zeros where nothing is written.
+        public void Prepare(long size)
+        {
+            if (!device) RandomAccess.SetLength(handle, size);
+        }
+
+        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            RandomAccess.Write(handle, data.Span, offset);
+            DurableFile.StartWriteback(handle, offset, data.Length);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) =>
+            device ? WriteAsync(offset, zeros, cancellationToken) : ValueTask.CompletedTask;
+
+        public Task FinishAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Storage;
+
+/// <summary>Source-generated log messages of the storage engine. Event ids are stable: 1xxx.</summary>
+internal static partial class StorageLog
+{
+    [LoggerMessage(1001, LogLevel.Information, "Backup of {Job} started: revision {Revision}, tags {Tags}, parent {Parent}")]
+    public static partial void BackupStarted(this ILogger logger, string job, string revision, string tags, string parent);
+
+    [LoggerMessage(1002, LogLevel.Information, "Backup of {Job} finished: revision {Revision}, {Size} bytes, {Chunks} new chunks ({Bytes} bytes written) in {Seconds:F2} s")]
+    public static partial void BackupFinished(this ILogger logger, string job, string revision, long size, long chunks, long bytes, double seconds);
+
+    [LoggerMessage(1003, LogLevel.Information, "Removing incomplete revision {Revision}")]
+    public static partial void RemovingIncomplete(this ILogger logger, string revision);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Revision {Revision} is distrusted: forced-write mode (every block stored again, no diff)")]
+    public static partial void ForcedWrite(this ILogger logger, string revision);
+
+    [LoggerMessage(1005, LogLevel.Information, "Reading {Mode}: {Size} bytes")]
+    public static partial void ReadMode(this ILogger logger, string mode, long size);
+
+    [LoggerMessage(1006, LogLevel.Information, "Verified {Blocks} of {Total} blocks against the source in {Seconds:F2} s")]
+    public static partial void SourceVerified(this ILogger logger, long blocks, long total, double seconds);
+
+    [LoggerMessage(1007, LogLevel.Error, "Block {Block} (offset {Offset}) differs from the source: stored {Stored}, source {Source}; quarantine report {Report}")]
+    public static partial void Quarantined(this ILogger logger, long block, long offset, string stored, string source, string report);
+
+    [LoggerMessage(1008, LogLevel.Error, "Integrity error while reading a chunk: {Message}; distrusting all local revisions")]
+    public static partial void IntegrityError(this ILogger logger, string message);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Removed revision {Revision} after a failed backup")]
+    public static partial void RemovedFailed(this ILogger logger, string revision);
+
+    [LoggerMessage(1020, LogLevel.Information, "Restoring revision {Revision} ({Size} bytes) to {Target}")]
+    public static partial void RestoreStarted(this ILogger logger, string revision, long size, string target);
+
+    [LoggerMessage(1021, LogLevel.Information, "Restore of {Revision} finished in {Seconds:F2} s")]
+    public static partial void RestoreFinished(this ILogger logger, string revision, double seconds);
+
+    [LoggerMessage(1030, LogLevel.Information, "Verifying revision {Revision}: {Chunks} chunks to read, {Skipped} already proven")]
+    public static partial void VerifyStarted(this ILogger logger, string revision, int chunks, int skipped);
+
+    [LoggerMessage(1031, LogLevel.Error, "Revision {Revision} failed verification: {Message}; bad chunk file deleted")]
+    public static partial void VerifyBadChunk(this ILogger logger, string revision, string message);
+
+    [LoggerMessage(1032, LogLevel.Information, "Revision {Revision} verified")]
+    public static partial void VerifyPassed(this ILogger logger, string revision);
+
+    [LoggerMessage(1033, LogLevel.Warning, "Revision {Revision} removed after failed verification")]
+    public static partial void VerifyRemoved(this ILogger logger, string revision);
+
+    [LoggerMessage(1040, LogLevel.Information, "Purge: {Referenced} chunks referenced, {Deleted} unreferenced chunks deleted, {Temp} temp files and {Orphans} orphan chunk maps removed")]
+    public static partial void Purged(this ILogger logger, int referenced, int deleted, int temp, int orphans);
+
+    [LoggerMessage(1041, LogLevel.Information, "Waiting for running restores and backups before purging")]
+    public static partial void PurgeWaiting(this ILogger logger);
+}

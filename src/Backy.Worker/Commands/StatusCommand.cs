@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Globalization;
+using Backy.Storage;
+using Backy.Storage.IO;
+using Backy.Storage.Revisions;
+using Backy.Storage.Schedules;
+using Spectre.Console;
+using YamlDotNet.RepresentationModel;
+
+namespace Backy.Worker.Commands;
+
+/// <summary><c>status [--yaml]</c>: the job's revisions as a table (or as the list of .rev mappings), oldest first.</summary>
+public static class StatusCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var yaml = new Option<bool>("--yaml") { Description = "Print the revisions' metadata as YAML" };
+        var command = new Command("status", "Show the revisions of the job") { yaml };
+        command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "status", (ctx, _) =>
+        {
+            ctx.Job.EnsureExists();
+            var revisions = ctx.Job.LoadRevisions();
+            if (parse.GetValue(yaml))
+                ctx.Out.Write(YamlTree.Serialize(new YamlSequenceNode(revisions.Select(r => (YamlNode)RevisionFile.ToYaml(r)))));
+            else
+            {
+                Schedule? schedule = null;
+                try { schedule = File.Exists(ctx.Job.ConfigPath) ? ctx.Job.LoadConfig().Schedule : null; }
+                catch (ConfigException) { /* status still works with a broken config; tags are then sorted by name */ }
+                WriteTable(ctx.Out, revisions, schedule, TimeZoneInfo.Local);
+            }
+            return Task.FromResult(0);
+        }, ct));
+        return command;
+    }
+
+    public static void WriteTable(TextWriter output, IReadOnlyList<Revision> revisions, Schedule? schedule, TimeZoneInfo zone)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        // Redirected output has no width: let the table be as wide as its content instead of wrapping at 80.
+        if (Console.IsOutputRedirected || !ReferenceEquals(output, Console.Out)) console.Profile.Width = 240;
+        var table = new Table().Border(TableBorder.HeavyHead);
+        table.AddColumn($"Date ({zone.Id})");
+        table.AddColumn("ID");
+        table.AddColumn(new TableColumn("Size").RightAligned());
+        table.AddColumn(new TableColumn("Duration").RightAligned());
+        table.AddColumn("Tags");
+        table.AddColumn("Trust");
+        table.AddColumn("Server");
+        foreach (var r in revisions)
+        {
+            table.AddRow(
+                Markup.Escape(TimeZoneInfo.ConvertTime(r.Timestamp, zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
+                Markup.Escape(r.Id),
+                Markup.Escape(Humanize.Size(r.BytesWritten)),
+                // The manual: incomplete revisions show a zero duration.
+                Markup.Escape(r.Duration is { } d ? Humanize.Duration(TimeSpan.FromSeconds(d)) : "0 seconds"),
+                Markup.Escape(string.Join(",", SortTags(r.Tags, schedule))),
+                Markup.Escape(r.Trust.ToText()),
+                Markup.Escape(r.Server));
+        }
+        console.Write(table);
+        var total = revisions.Sum(r => r.BytesWritten);
+        output.WriteLine($"{revisions.Count} revisions containing {Humanize.Size(total)} data (estimated)");
+    }
+
+    /// <summary>Tags by their schedule interval, shortest first; unknown tags after them by name.</summary>
+    public static IEnumerable<string> SortTags(IEnumerable<string> tags, Schedule? schedule) =>
+        tags.OrderBy(t => schedule?.Find(t)?.Interval ?? TimeSpan.MaxValue).ThenBy(t => t, StringComparer.Ordinal);
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Backy.Storage;
+using Backy.Storage.Locks;
+using Backy.Storage.Purge;
+using Backy.Storage.Revisions;
+using Backy.Storage.Verify;
+using Backy.Worker.Logging;
+
+namespace Backy.Worker.Commands;
+
+/// <summary>
+/// <c>verify [-r REVISION]</c>: reads back every chunk of the revision (default: every distrusted one);
+/// failing revisions are removed, clean ones become verified; then purge. Exit 1 if any was removed.
+/// </summary>
+public static class VerifyCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var revision = RevisionOption.Create("The revision to verify (default: every distrusted revision)");
+        var command = new Command("verify", "Verify a revision or all distrusted revisions") { revision };
+        command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "verify", async (ctx, token) =>
+        {
+            ctx.Job.EnsureExists();
+            VerifyResult result;
+            using (JobLocks.AcquireBackup(ctx.Job.Path, "verify"))
+            {
+                var history = ctx.Job.CompleteRevisions().Where(r => r.IsLocal).ToList();
+                var spec = parse.GetValue(revision);
+                var targets = spec is null
+                    ? history.Where(r => r.Trust == Trust.Distrusted).ToList()
+                    : [RevisionSpec.Resolve(spec, history)];
+                if (targets.Count == 0)
+                {
+                    ctx.Logger.NothingToVerify();
+                    return 0;
+                }
+                result = await new RevisionVerifier(ctx.Job, ctx.Logger).VerifyAsync(targets, token).ConfigureAwait(false);
+            }
+            ctx.Logger.VerifySummary(result.Verified.Count, result.Removed.Count);
+            await new GarbageCollector(ctx.Job, ctx.Logger).PurgeAsync(token).ConfigureAwait(false);
+            if (result.Removed.Count > 0)
+                throw new BackyException($"{result.Removed.Count} revision(s) failed verification and were removed: {string.Join("; ", result.Problems)}");
+            return 0;
+        }, ct));
+        return command;
+    }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Backy.Storage.Jobs;
+using Backy.Worker.Logging;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Worker;
+
+/// <summary>What a job command runs with: the job directory, logging and the task id. One per invocation.</summary>
+public sealed class JobContext : IDisposable
+{
+    private readonly FileLoggerProvider _logProvider;
+
+    public JobDirectory Job { get; }
+    public ILoggerFactory LoggerFactory { get; }
+    public ILogger Logger { get; }
+    public string TaskId { get; }
+    public bool Verbose { get; }
+    public TimeProvider Time { get; } = TimeProvider.System;
+    public TextWriter Out { get; }
+
+    private readonly IDisposable? _scope;
+
+    public JobContext(ParseResult parse, GlobalOptions globals, string commandName, TextWriter output, TextWriter error)
+    {
+        Job = new JobDirectory(parse.GetValue(globals.BackupDir) ?? Directory.GetCurrentDirectory());
+        Verbose = parse.GetValue(globals.Verbose);
+        // A task id ties this worker's log lines to the daemon's that started it; make one when none is given.
+        TaskId = parse.GetValue(globals.TaskId) ?? Guid.NewGuid().ToString("N")[..8];
+        Out = output;
+        var logFile = parse.GetValue(globals.LogFile) ?? Job.DefaultLogPath;
+        _logProvider = new FileLoggerProvider(logFile, error, Verbose, TaskId);
+        LoggerFactory = new SingleProviderLoggerFactory(_logProvider);
+        Logger = LoggerFactory.CreateLogger("backy." + commandName);
+        _scope = Logger.BeginScope(Job.Name);
+    }
+
+    public void Dispose()
+    {
+        _scope?.Dispose();
+        LoggerFactory.Dispose();
+        _logProvider.Dispose();
+    }
+}

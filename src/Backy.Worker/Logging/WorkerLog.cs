@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Worker.Logging;
+
+/// <summary>Source-generated log messages of the worker commands. Event ids 2xxx.</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(2001, LogLevel.Debug, "Command {Command} in {Directory}")]
+    public static partial void CommandStarted(this ILogger logger, string command, string directory);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Failed: {Message}")]
+    public static partial void CommandFailed(this ILogger logger, string message, Exception exception);
+
+    [LoggerMessage(2003, LogLevel.Information, "Verify: {Verified} revision(s) verified, {Removed} removed")]
+    public static partial void VerifySummary(this ILogger logger, int verified, int removed);
+
+    [LoggerMessage(2004, LogLevel.Information, "No distrusted revisions to verify")]
+    public static partial void NothingToVerify(this ILogger logger);
+}
