@@ -1,0 +1,36 @@
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace Backy.Tests.Storage.Support;
+
+/// <summary>Runs the real <c>backy-worker</c> built next to the test assembly, as a child process.</summary>
+public static class WorkerProcess
+{
+    public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "backy-worker");
+
+    public sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    public static async Task<Result> RunAsync(string jobDir, CancellationToken cancellationToken, params string[] args)
+    {
+        var r = await Command(jobDir, args).ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
+        return new Result(r.ExitCode, r.StandardOutput, r.StandardError);
+    }
+
+    /// <summary>Runs with stdout captured as bytes (restore to <c>-</c>).</summary>
+    public static async Task<(int ExitCode, byte[] StdOut, string StdErr)> RunBinaryAsync(string jobDir, CancellationToken cancellationToken, params string[] args)
+    {
+        var stdout = new MemoryStream();
+        var stderr = new StringBuilder();
+        var r = await Command(jobDir, args)
+            .WithStandardOutputPipe(PipeTarget.ToStream(stdout))
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .ExecuteAsync(cancellationToken);
+        return (r.ExitCode, stdout.ToArray(), stderr.ToString());
+    }
+
+    public static Command Command(string jobDir, params string[] args) =>
+        CliWrap.Cli.Wrap(Path)
+            .WithArguments(["-b", jobDir, .. args])
+            .WithValidation(CommandResultValidation.None);
+}
