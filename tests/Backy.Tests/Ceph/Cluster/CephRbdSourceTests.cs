@@ -1,0 +1,111 @@
+using Backy.Sources.Ceph;
+using Backy.Storage;
+using Backy.Storage.Backup;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Backy.Tests.Ceph.Cluster;
+
+/// <summary>The ceph-rbd source against the source contract: readiness, snapshot policy, diff or full read.</summary>
+[Category("Ceph")]
+public class CephRbdSourceTests
+{
+    private const int MiB = 1 << 20;
+
+    private static CephRbdSource Source(RbdImageSpec image, bool fullAlways = false) =>
+        new(image, fullAlways, CephClusterFixture.Options, NullLoggerFactory.Instance);
+
+    private static async Task<string[]> Snapshots(RbdImageSpec image, CancellationToken ct) =>
+        (await new RbdCli(CephClusterFixture.Options, NullLogger<RbdCli>.Instance).ListSnapshotsAsync(image, ct))
+            .Select(s => s.Name).Order(StringComparer.Ordinal).ToArray();
+
+    private static async Task Backup(CephRbdSource source, string rev, string? parent, bool success, CancellationToken ct, bool expectDiff = false)
+    {
+        await using var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest(rev, parent, AllowDiff: parent is not null), ct);
+        await using (var diff = await snapshot.OpenDiffAsync(ct))
+            Assert.That(diff is not null, Is.EqualTo(expectDiff), expectDiff ? "expected a diff" : "expected a full read");
+        await snapshot.CompleteAsync(success, ct);
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_missing_image_is_not_ready_and_names_the_image(CancellationToken ct)
+    {
+        var image = TestImages.NewName("missing");
+        var e = await Assert.ThrowsAsync<BackyException>(() => Source(image).OpenSnapshotAsync(new SnapshotRequest("r", null, false), ct));
+        Assert.That(e!.Message, Is.EqualTo($"cannot read source {image}: pool or image does not exist"));
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Only_the_newest_backy_snapshot_remains_and_others_are_untouched(CancellationToken ct)
+    {
+        var image = await TestImages.CreateAsync("policy", 8 * MiB, ct);
+        await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("operator-snap"));
+        await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("backyish"));
+        var source = Source(image);
+
+        await Backup(source, "a", null, true, ct);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-a", "backyish", "operator-snap" }));
+        await Backup(source, "b", "a", true, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backyish", "operator-snap" }));
+        // A failed backup drops only its own snapshot: the parent's still serves the next diff.
+        await Backup(source, "c", "b", false, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backyish", "operator-snap" }));
+        await Backup(source, "d", "b", true, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-d", "backyish", "operator-snap" }));
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Full_always_never_diffs_and_keeps_no_snapshot(CancellationToken ct)
+    {
+        var image = await TestImages.CreateAsync("full", 4 * MiB, ct);
+        var source = Source(image, fullAlways: true);
+        await Backup(source, "a", null, true, ct);
+        Assert.That(await Snapshots(image, ct), Is.Empty);
+        await Backup(source, "b", "a", true, ct, expectDiff: false);
+        Assert.That(await Snapshots(image, ct), Is.Empty);
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task No_diff_when_the_parent_snapshot_is_gone_or_diffs_are_not_allowed(CancellationToken ct)
+    {
+        var image = await TestImages.CreateAsync("gone", 4 * MiB, ct);
+        var source = Source(image);
+        await Backup(source, "a", null, true, ct);
+        await using (var forced = await source.OpenSnapshotAsync(new SnapshotRequest("b", "a", AllowDiff: false), ct))
+        {
+            Assert.That(await forced.OpenDiffAsync(ct), Is.Null, "forced-write mode");
+            await forced.CompleteAsync(true, ct);
+        }
+        await TestImages.RbdAsync(ct, "snap", "rm", "--no-progress", image.At("backy-b"));
+        await Backup(source, "c", "b", true, ct, expectDiff: false);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-c" }));
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Full_read_and_sampled_reads_see_the_snapshot_not_later_writes(CancellationToken ct)
+    {
+        const long size = 6 * MiB + 512;
+        var image = await TestImages.CreateAsync("read", size, ct);
+        var data = TestImages.Random(3 * MiB, 7);
+        await TestImages.WriteAsync(image, size, ct, (2 * MiB, data, 0));
+        var source = Source(image);
+        await using var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("a", null, false), ct);
+        await TestImages.WriteAsync(image, size, ct, (0, TestImages.Random(size > int.MaxValue ? 0 : (int)size, 8), 0));
+
+        Assert.That(snapshot.Size, Is.EqualTo(size));
+        Assert.That(snapshot.Verification, Is.EqualTo(VerificationPolicy.Sampled));
+        var expected = new byte[size];
+        data.CopyTo(expected, 2 * MiB);
+        var full = new byte[size];
+        await using (var stream = await snapshot.OpenFullReadAsync(ct)) await stream.ReadExactlyAsync(full, ct);
+        Assert.That(full, Is.EqualTo(expected));
+        var block = new byte[4 * MiB];
+        Assert.That(await snapshot.ReadAtAsync(4 * MiB, block, ct), Is.EqualTo(2 * MiB + 512));
+        Assert.That(block.AsSpan(0, 2 * MiB + 512).ToArray(), Is.EqualTo(expected[(4 * MiB)..]));
+        await snapshot.CompleteAsync(true, ct);
+    }
+}
