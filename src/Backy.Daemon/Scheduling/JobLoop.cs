@@ -1,5 +1,9 @@
 using Backy.Daemon.Config;
 using Backy.Daemon.Workers;
+using Backy.Storage;
+using Backy.Storage.Editing;
+using Backy.Storage.Revisions;
+using Backy.Storage.Schedules;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Scheduling;
@@ -23,7 +27,7 @@ public sealed partial class JobLoop
     // State behind _gate; read by Snapshot from other threads.
     private string _status = JobStatus.WaitingForDeadline;
     private PlannedRun? _next;
-    private IReadOnlyList<JobRevision> _history = [];
+    private IReadOnlyList<Revision> _history = [];
     private int _failures;
     private DateTimeOffset _lastFailure;
     private IReadOnlySet<string>? _retryTags;
@@ -51,7 +55,7 @@ public sealed partial class JobLoop
         {
             Plan();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BackyException)
         {
             Failed(e);
         }
@@ -77,13 +81,13 @@ public sealed partial class JobLoop
     {
         lock (_gate)
         {
-            var last = _history.LastOrDefault(r => r.IsComplete);
+            var last = JobHistory.LastComplete(_history);
             var running = JobStatus.IsRunning(_status);
-            var (overdue, age) = running ? (false, TimeSpan.Zero) : ScheduleMath.Sla(Definition.Schedule, _history, now);
+            var sla = running ? SlaStatus.Ok : Sla.Evaluate(Definition.Schedule, _history.ToHistory(), now);
             return new JobSnapshot(
                 Name, Definition.ScheduleName, _status,
-                SlaOk: !overdue, SlaOverdue: age,
-                LastTime: last?.Timestamp, LastTags: last is null ? [] : SortedTags(last.Tags), LastDuration: last?.Duration,
+                SlaOk: !sla.IsOverdue, SlaOverdue: sla.Overdue,
+                LastTime: last?.Timestamp, LastTags: last is null ? [] : SortedTags(last.Tags), LastDuration: JobHistory.Duration(last),
                 NextTime: running ? null : _next?.Time, NextTags: running || _next is null ? [] : SortedTags(_next.Tags),
                 FailureCount: _failures, LastError: _lastError, TaskId: _taskId);
         }
@@ -102,7 +106,7 @@ public sealed partial class JobLoop
                 planned = null;
                 await WaitForDeadlineAsync(plan.Time, cancellationToken).ConfigureAwait(false);
                 var environment = _environment();
-                var speed = SpeedClass.Of(_history.LastOrDefault(r => r.IsComplete)?.Duration);
+                var speed = SpeedClass.Of(JobHistory.Duration(JobHistory.LastComplete(_history)));
                 SetStatus(JobStatus.WaitingForSlot(speed));
                 using (await environment.Slots.AcquireAsync(speed, cancellationToken).ConfigureAwait(false))
                 {
@@ -150,7 +154,8 @@ public sealed partial class JobLoop
         JobConfigFile.WriteIfChanged(JobDir, Definition);
         var history = JobHistory.Read(JobDir);
         var now = Now;
-        var scheduled = ScheduleMath.Next(Name, Definition.Schedule, now, history);
+        var next = Definition.Schedule.Next(now, JobSpread.For(Name, Definition.Schedule), history.ToHistory());
+        var scheduled = new PlannedRun(next.Time, next.Tags);
         lock (_gate)
         {
             _history = history;
@@ -218,8 +223,7 @@ public sealed partial class JobLoop
         LogFailed(_services.Logger, e, Name, failures, Backoff.After(failures).TotalMinutes, e.Message);
     }
 
-    private IReadOnlyList<string> SortedTags(IEnumerable<string> tags) =>
-        tags.OrderBy(t => Definition.Schedule.Find(t)?.Interval ?? TimeSpan.MaxValue).ThenBy(t => t, StringComparer.Ordinal).ToArray();
+    private IReadOnlyList<string> SortedTags(IEnumerable<string> tags) => Definition.Schedule.SortTags(tags);
 
     [LoggerMessage(EventId = 4400, Level = LogLevel.Information, Message = "{Job}: run requested")]
     private static partial void LogRunNow(ILogger logger, string job);

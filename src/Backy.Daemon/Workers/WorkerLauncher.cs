@@ -1,4 +1,5 @@
 using System.Text;
+using Backy.Storage;
 using CliWrap;
 using Microsoft.Extensions.Logging;
 
@@ -61,7 +62,7 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new Storage.BackyException($"cannot start '{executable}' - {e.Message}", e);
+            throw new BackyException($"cannot start '{executable}' - {e.Message}", e);
         }
         LogStarted(logger, name, string.Join(' ', args), task.ProcessId);
 
@@ -88,7 +89,7 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
         {
             string text;
             lock (tail)
-                text = string.Join(" | ", tail);
+                text = string.Join('\n', tail);
             throw new ExternalCommandException($"{name} {string.Join(' ', args)}", result.ExitCode, text);
         }
         LogFinished(logger, name, result.RunTime.TotalSeconds);

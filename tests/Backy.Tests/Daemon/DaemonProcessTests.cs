@@ -22,7 +22,7 @@ public class DaemonProcessTests
         Assert.That(exit, Is.EqualTo(0), daemon.Stderr);
         Assert.That(notify.Messages, Does.Contain("STOPPING=1"));
         Assert.That(notify.Messages.ToList().IndexOf("READY=1"), Is.LessThan(notify.Messages.ToList().IndexOf("STOPPING=1")));
-        Assert.That(File.ReadAllText(Path.Combine(bed.JobDir("a"), "config")), Does.Contain($"filename: \"{bed.Root}/a.img\""));
+        Assert.That(File.ReadAllText(Path.Combine(bed.JobDir("a"), "config")), Does.Contain($"filename: '{bed.Root}/a.img'"));
     }
 
     [Test, CancelAfter(30_000)]
