@@ -1,13 +1,55 @@
 using System.CommandLine;
+using Backy.Daemon.Config;
 
 namespace Backy.Cli.Client;
 
-/// <summary><c>backy client ...</c>: talks to a running daemon over gRPC.</summary>
+/// <summary><c>backy client [-c CONFIG] [-p PEER] [--url URL --token TOKEN] ACTION</c>: talks to a
+/// running daemon over gRPC.</summary>
 public static class ClientCommand
 {
     public static Command Create()
     {
-        var command = new Command("client", "Query and control a running backy daemon");
+        var options = new ClientOptions(
+            new Option<string>("--config", "-c")
+            {
+                Description = "Daemon configuration file (for the api token and address, and peers)",
+                DefaultValueFactory = _ => DaemonConfigReader.DefaultPath,
+                Recursive = true,
+            },
+            new Option<string?>("--peer", "-p") { Description = "Talk to this peer from the configuration's peers", Recursive = true },
+            new Option<string?>("--url") { Description = "Daemon URL (overrides --config and --peer)", Recursive = true },
+            new Option<string?>("--token") { Description = "API token (overrides --config and --peer)", Recursive = true });
+
+        var command = new Command("client", "Query and control a running backy daemon")
+        {
+            options.Config, options.Peer, options.Url, options.Token,
+        };
+
+        var check = new Command("check", "Nagios check: exit 0 OK, 1 WARNING (quarantine reports), 2 CRITICAL (a job is overdue), 3 UNKNOWN");
+        check.SetAction((result, ct) => new ClientSession(result, options, isCheck: true).RunAsync(ClientActions.CheckAsync, ct));
+
+        var filter = new Argument<string?>("FILTER") { Description = "Regular expression that job names must contain a match of", Arity = ArgumentArity.ZeroOrOne };
+        var jobs = new Command("jobs", "Table of every job and of directories without a job") { filter };
+        jobs.SetAction((result, ct) => new ClientSession(result, options).RunAsync((s, c) => ClientActions.JobsAsync(s, result.GetValue(filter), c), ct));
+
+        var status = new Command("status", "Number of jobs in each state");
+        status.SetAction((result, ct) => new ClientSession(result, options).RunAsync(ClientActions.StatusAsync, ct));
+
+        var job = new Argument<string>("JOB") { Description = "Job name" };
+        var run = new Command("run", "Run a job now") { job };
+        run.SetAction((result, ct) => new ClientSession(result, options).RunAsync((s, c) => ClientActions.RunAsync(s, result.GetValue(job)!, c), ct));
+
+        var runAll = new Command("runall", "Run every job now");
+        runAll.SetAction((result, ct) => new ClientSession(result, options).RunAsync(ClientActions.RunAllAsync, ct));
+
+        var reload = new Command("reload", "Make the daemon re-read its configuration");
+        reload.SetAction((result, ct) => new ClientSession(result, options).RunAsync(ClientActions.ReloadAsync, ct));
+
+        foreach (var action in new[] { check, jobs, status, run, runAll, reload })
+            command.Subcommands.Add(action);
         return command;
     }
 }
+
+/// <summary>The options every client action shares.</summary>
+internal sealed record ClientOptions(Option<string> Config, Option<string?> Peer, Option<string?> Url, Option<string?> Token);

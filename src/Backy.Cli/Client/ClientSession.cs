@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Backy.Storage;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Backy.Cli.Client;
+
+/// <summary>
+/// One <c>backy client</c> invocation: resolves the target, opens the connection, runs the action
+/// and maps every failure to one line and the exit status (1, or UNKNOWN = 3 for <c>check</c>,
+/// which reports on stdout where monitoring reads it).
+/// </summary>
+internal sealed partial class ClientSession
+{
+    /// <summary>Pipes and files get whole table rows instead of 80-column wrapping.</summary>
+    private const int RedirectedWidth = 250;
+
+    private readonly ParseResult _result;
+    private readonly ClientOptions _options;
+    private readonly bool _isCheck;
+    private readonly TextWriter _out;
+    private readonly TextWriter _error;
+    private DaemonConnection? _connection;
+
+    public ClientSession(ParseResult result, ClientOptions options, bool isCheck = false)
+    {
+        _result = result;
+        _options = options;
+        _isCheck = isCheck;
+        _out = result.InvocationConfiguration.Output;
+        _error = result.InvocationConfiguration.Error;
+        Console = CreateConsole(_out);
+        TimeZone = TimeZoneInfo.Local;
+    }
+
+    public IAnsiConsole Console { get; }
+    public TimeZoneInfo TimeZone { get; }
+    public DaemonConnection Connection => _connection ?? throw new InvalidOperationException("not connected");
+    public ILogger Log { get; private set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public void WriteLine(string line) => _out.WriteLine(line);
+
+    public async Task<int> RunAsync(Func<ClientSession, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
+    {
+        var taskId = TaskIdOption() ?? NewTaskId();
+        using var logs = ClientLogging.Create(Verbose());
+        Log = logs.CreateLogger("backy.client");
+        using var scope = Log.BeginScope(new Dictionary<string, object> { ["TaskId"] = taskId });
+        ClientTarget? target = null;
+        try
+        {
+            target = ClientTarget.Resolve(
+                _result.GetValue(_options.Config)!, _result.GetValue(_options.Peer),
+                _result.GetValue(_options.Url), _result.GetValue(_options.Token));
+            using var connection = new DaemonConnection(target, taskId);
+            _connection = connection;
+            LogCalling(Log, _result.CommandResult.Command.Name, target.Url, taskId);
+            return await action(this, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            return Fail(Describe(e, target!.Url));
+        }
+        catch (BackyException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private int Fail(string message)
+    {
+        LogFailed(Log, message);
+        if (_isCheck)
+        {
+            foreach (var line in CheckReport.Unknown(message).Lines)
+                _out.WriteLine(line);
+            return (int)CheckState.Unknown;
+        }
+        _error.WriteLine($"backy client: {message}");
+        return 1;
+    }
+
+    /// <summary>One line an operator can act on: what was unreachable or refused, and why.</summary>
+    internal static string Describe(RpcException e, Uri url) => e.StatusCode switch
+    {
+        // Connection and TLS failures surface as Unavailable or as Internal "Error starting gRPC call".
+        _ when e.Status.DebugException is HttpRequestException or System.Net.Sockets.SocketException =>
+            $"cannot reach the backy daemon at {url}: {Innermost(e.Status.DebugException).Message}",
+        StatusCode.Unavailable => $"cannot reach the backy daemon at {url}: {e.Status.Detail}",
+        StatusCode.Unauthenticated => $"the backy daemon at {url} refused the token: {e.Status.Detail}",
+        StatusCode.PermissionDenied => $"the backy daemon at {url} denied the call: {e.Status.Detail}",
+        StatusCode.DeadlineExceeded => $"the backy daemon at {url} did not answer in time",
+        StatusCode.Internal or StatusCode.Unknown => $"the backy daemon at {url} failed: {e.Status.Detail}",
+        _ => e.Status.Detail,
+    };
+
+    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
+
+    private string? TaskIdOption()
+    {
+        var option = _result.RootCommandResult.Command.Options.FirstOrDefault(o => o.Name == "--taskid");
+        return option is null ? null : _result.GetResult(option)?.Tokens.FirstOrDefault()?.Value;
+    }
+
+    private bool Verbose()
+    {
+        var option = _result.RootCommandResult.Command.Options.FirstOrDefault(o => o.Name == "--verbose");
+        return option is Option<bool> flag && _result.GetValue(flag);
+    }
+
+    /// <summary>Short and random, like the original's task ids: enough to find one call in two logs.</summary>
+    private static string NewTaskId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    private static IAnsiConsole CreateConsole(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.Detect,
+            ColorSystem = ColorSystemSupport.Detect,
+        });
+        var terminal = ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected;
+        if (!terminal)
+            console.Profile.Width = RedirectedWidth;
+        return console;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "client {Action}: calling {Url} with task id {TaskId}")]
+    private static partial void LogCalling(ILogger logger, string action, Uri url, string taskId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "client failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,60 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Backy.Protocol.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Backy.Cli.Client;
+
+/// <summary>
+/// One gRPC channel to a daemon with the bearer token and task id attached to every call.
+/// </summary>
+public sealed class DaemonConnection : IDisposable
+{
+    /// <summary>Every call here is quick on the daemon's side; a minute means it is stuck.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>A daemon that does not accept a connection in this time is treated as down.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly GrpcChannel _channel;
+    private readonly Metadata _headers;
+    private readonly X509Certificate2? _trusted;
+
+    public ClientTarget Target { get; }
+    public string TaskId { get; }
+    public Jobs.JobsClient Jobs { get; }
+    public Backups.BackupsClient Backups { get; }
+
+    public DaemonConnection(ClientTarget target, string taskId)
+    {
+        Target = target;
+        TaskId = taskId;
+        _trusted = target.TrustedCertificatePath is { } path ? X509Certificate2.CreateFromPem(File.ReadAllText(path)) : null;
+        var handler = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, EnableMultipleHttp2Connections = true };
+        if (_trusted is not null)
+            handler.SslOptions.RemoteCertificateValidationCallback = ValidateAgainstTrusted;
+        _channel = GrpcChannel.ForAddress(target.Url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        // The token travels as a plain header (not CallCredentials) so that plain-HTTP loopback
+        // connections, the default, carry it too.
+        _headers = new Metadata { { "authorization", $"Bearer {target.Token}" }, { "taskid", taskId } };
+        Jobs = new Jobs.JobsClient(_channel);
+        Backups = new Backups.BackupsClient(_channel);
+    }
+
+    public CallOptions Call(CancellationToken cancellationToken) =>
+        new(_headers, DateTime.UtcNow + CallTimeout, cancellationToken);
+
+    /// <summary>The local daemon's own certificate is accepted as-is (it may be self-signed);
+    /// anything else must pass normal validation.</summary>
+    private bool ValidateAgainstTrusted(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        errors == SslPolicyErrors.None
+        || certificate is not null && _trusted is not null && (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0
+           && certificate.GetCertHash().AsSpan().SequenceEqual(_trusted.GetCertHash());
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _trusted?.Dispose();
+    }
+}

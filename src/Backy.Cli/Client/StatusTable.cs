@@ -1,0 +1,28 @@
+using Backy.Protocol.V1;
+using Spectre.Console;
+
+namespace Backy.Cli.Client;
+
+/// <summary><c>backy client status</c>: how many jobs are in each state, dead directories as
+/// "Dead".</summary>
+public static class StatusTable
+{
+    public const string Dead = "Dead";
+
+    public static IReadOnlyList<(string State, int Count)> Count(IEnumerable<JobSummary> jobs, int dead) =>
+        jobs.Select(j => j.Status).Concat(Enumerable.Repeat(Dead, dead))
+            .GroupBy(s => s)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count()))
+            .ToList();
+
+    public static Table Build(IReadOnlyList<(string State, int Count)> counts)
+    {
+        var table = new Table { Border = TableBorder.HeavyHead }
+            .AddColumn("Status")
+            .AddColumn(new TableColumn("#").RightAligned());
+        foreach (var (state, count) in counts)
+            table.AddRow(new Text(state), new Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return table;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Backy.Daemon.Config;
+using Backy.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Daemon.Api;
+
+/// <summary>
+/// Hosts the gRPC API on its own Kestrel server inside the daemon, so that a reload can rebind
+/// (new addresses, port or certificate) without touching the rest of the daemon. The first start
+/// fails the daemon loudly; a rebind that fails on reload logs the error and brings the previous
+/// endpoints back, so the API stays reachable to fix the configuration.
+/// </summary>
+public sealed partial class ApiServer(IApiDaemon daemon, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
+{
+    /// <summary>Calls are short; a stuck one must not hold a rebind or shutdown for long.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServer>();
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private WebApplication? _app;
+    private ApiEndpoints? _endpoints;
+    private readonly Lock _rebindLock = new();
+    private Task _rebind = Task.CompletedTask;
+
+    /// <summary>The URLs the API listens on now (with the real port when the config says 0).</summary>
+    public IReadOnlyList<string> Urls => _app?.Urls.ToList() ?? [];
+
+    /// <summary>Completes when the rebind started by the latest reload is done (for tests and shutdown).</summary>
+    public Task Rebinding => _rebind;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var endpoints = ApiEndpoints.From(daemon.Config.Api);
+            _app = await StartAppAsync(endpoints, cancellationToken);
+            _endpoints = endpoints;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        daemon.ConfigChanged += OnConfigChanged;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        daemon.ConfigChanged -= OnConfigChanged;
+        await _rebind;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await StopAppAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _gate.Dispose();
+    }
+
+    /// <summary>Runs after the reload call returned: the rebind stops the server that is still
+    /// answering that call, so it must not run inside it.</summary>
+    private void OnConfigChanged(DaemonConfig config)
+    {
+        lock (_rebindLock)
+            _rebind = _rebind.ContinueWith(_ => RebindAsync(ApiEndpoints.From(config.Api)), TaskScheduler.Default).Unwrap();
+    }
+
+    private async Task RebindAsync(ApiEndpoints endpoints)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_app is not null && endpoints == _endpoints)
+                return;
+            var previous = _endpoints;
+            await StopAppAsync();
+            try
+            {
+                _app = await StartAppAsync(endpoints, CancellationToken.None);
+                _endpoints = endpoints;
+            }
+            catch (Exception e) when (IsBindFailure(e) && previous is not null)
+            {
+                LogRebindFailed(_logger, e.Message);
+                _app = await StartAppAsync(previous, CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (IsBindFailure(e))
+        {
+            LogRebindFailed(_logger, e.Message);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<WebApplication> StartAppAsync(ApiEndpoints endpoints, CancellationToken cancellationToken)
+    {
+        var addresses = endpoints.ResolveAddresses();
+        // Lives as long as the server: Kestrel presents it on every handshake.
+        var certificate = endpoints.UsesTls ? LoadCertificate(endpoints) : null;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "backy-api" });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            foreach (var address in addresses)
+                kestrel.Listen(address, endpoints.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    if (certificate is not null)
+                        listen.UseHttps(certificate);
+                });
+        });
+        // The daemon's log, clock and state, not copies of them.
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(daemon);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<BearerTokenInterceptor>());
+        var app = builder.Build();
+        app.MapGrpcService<JobsService>();
+        app.MapGrpcService<BackupsService>();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        LogListening(_logger, string.Join(", ", app.Urls));
+        return app;
+    }
+
+    private async Task StopAppAsync()
+    {
+        if (_app is not { } app)
+            return;
+        _app = null;
+        using var timeout = new CancellationTokenSource(StopTimeout);
+        await app.StopAsync(timeout.Token);
+        await app.DisposeAsync();
+    }
+
+    private static X509Certificate2 LoadCertificate(ApiEndpoints endpoints)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(endpoints.TlsCert!, endpoints.TlsKey);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"api.tls-cert/api.tls-key: cannot load '{endpoints.TlsCert}' with key '{endpoints.TlsKey}': {e.Message}", e);
+        }
+    }
+
+    private static bool IsBindFailure(Exception e) => e is IOException or ConfigException or InvalidOperationException;
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Information, Message = "api listening on {Urls}")]
+    private static partial void LogListening(ILogger logger, string urls);
+
+    [LoggerMessage(EventId = 5031, Level = LogLevel.Error, Message = "api: cannot listen on the reloaded addresses, kept the previous ones: {Reason}")]
+    private static partial void LogRebindFailed(ILogger logger, string reason);
+}

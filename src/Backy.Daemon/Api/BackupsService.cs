@@ -1,0 +1,110 @@
+using Backy.Protocol.V1;
+using Backy.Storage;
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Backy.Daemon.Api;
+
+/// <summary><c>backy.v1.Backups</c>: dead backups (directories in base-dir without a job), which
+/// peers read and manage after a job moved away. Every name goes through
+/// <see cref="DeadBackupDirectories.Resolve"/>.</summary>
+internal sealed partial class BackupsService(IApiDaemon daemon, TimeProvider time, ILogger<BackupsService> logger)
+    : Backups.BackupsBase
+{
+    public override Task<ListDeadBackupsResponse> ListDeadBackups(ListDeadBackupsRequest request, ServerCallContext context)
+    {
+        var filter = NameFilter.Parse(request.Filter);
+        var response = new ListDeadBackupsResponse();
+        response.Names.AddRange(DeadBackupDirectories.List(daemon.Config.Global.BaseDir, JobNames()).Where(filter.IsMatch));
+        return Task.FromResult(response);
+    }
+
+    public override Task<PurgeDeadBackupResponse> PurgeDeadBackup(PurgeDeadBackupRequest request, ServerCallContext context)
+    {
+        var path = Resolve(request.Backup);
+        IoErrors(() => File.WriteAllBytes(Path.Join(path, DeadBackupDirectories.PurgePendingMarker), []), request.Backup);
+        LogPurgePending(logger, request.Backup);
+        return Task.FromResult(new PurgeDeadBackupResponse());
+    }
+
+    public override Task<TouchDeadBackupResponse> TouchDeadBackup(TouchDeadBackupRequest request, ServerCallContext context)
+    {
+        var path = Resolve(request.Backup);
+        // Housekeeping deletes dead directories by their age: the directory's own mtime.
+        IoErrors(() => Directory.SetLastWriteTimeUtc(path, time.GetUtcNow().UtcDateTime), request.Backup);
+        return Task.FromResult(new TouchDeadBackupResponse());
+    }
+
+    public override Task<ListRevisionsResponse> ListRevisions(ListRevisionsRequest request, ServerCallContext context)
+    {
+        var directory = new JobDirectory(Resolve(request.Backup));
+        var revisions = IoErrors(directory.LoadRevisions, request.Backup)
+            .Where(r => r.IsLocal && (request.IncludeIncomplete || r.IsComplete));
+        var response = new ListRevisionsResponse();
+        response.Revisions.AddRange(revisions.Select(ApiMapper.ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<SetRevisionTagsResponse> SetRevisionTags(SetRevisionTagsRequest request, ServerCallContext context)
+    {
+        if (!RevisionId.IsValid(request.Revision))
+            throw Fail(StatusCode.InvalidArgument, $"invalid revision id '{Shortened(request.Revision)}'");
+        var directory = new JobDirectory(Resolve(request.Backup));
+        var removed = IoErrors(() => SetTags(directory, request), request.Backup);
+        LogTagsSet(logger, request.Backup, request.Revision, string.Join(',', request.NewTags), removed);
+        return Task.FromResult(new SetRevisionTagsResponse { Removed = removed });
+    }
+
+    private static bool SetTags(JobDirectory directory, SetRevisionTagsRequest request)
+    {
+        using var backupLock = FileLock.TryAcquire(Path.Join(directory.Path, JobLocks.BackupLockName), exclusive: true)
+            ?? throw Fail(StatusCode.Unavailable, $"backup '{directory.Name}' is locked by another backup or revision change; try again later");
+        if (!File.Exists(directory.RevisionPath(request.Revision)))
+            throw Fail(StatusCode.NotFound, $"no revision {request.Revision} in backup '{directory.Name}'");
+        var revision = directory.LoadRevision(request.Revision);
+        if (!revision.Tags.SetEquals(request.OldTags))
+            throw Fail(StatusCode.FailedPrecondition,
+                $"revision {revision.Id} has tags [{string.Join(',', revision.Tags)}], not the expected [{string.Join(',', request.OldTags.Order(StringComparer.Ordinal))}]");
+        if (request.NewTags.Count == 0 && request.Autoremove)
+        {
+            directory.RemoveRevision(revision.Id);
+            return true;
+        }
+        revision.Tags = new SortedSet<string>(request.NewTags, StringComparer.Ordinal);
+        directory.WriteRevision(revision);
+        return false;
+    }
+
+    private string Resolve(string name) => DeadBackupDirectories.Resolve(daemon.Config.Global.BaseDir, name, JobNames());
+
+    private HashSet<string> JobNames() => daemon.Config.Jobs.Keys.ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Disk trouble in a dead backup is that backup's problem, reported with its name,
+    /// not an opaque internal error.</summary>
+    private static T IoErrors<T>(Func<T> action, string backup)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BackyException)
+        {
+            throw Fail(StatusCode.Internal, $"backup '{backup}': {e.Message}");
+        }
+    }
+
+    private static void IoErrors(Action action, string backup) => IoErrors(() => { action(); return 0; }, backup);
+
+    private static string Shortened(string text) => text.Length <= 40 ? text : text[..40] + "...";
+
+    private static RpcException Fail(StatusCode code, string message) => new(new Status(code, message));
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "dead backup {Backup} marked purge-pending")]
+    private static partial void LogPurgePending(ILogger logger, string backup);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Information, Message = "dead backup {Backup}: revision {Revision} tags set to [{Tags}] (removed: {Removed})")]
+    private static partial void LogTagsSet(ILogger logger, string backup, string revision, string tags, bool removed);
+}

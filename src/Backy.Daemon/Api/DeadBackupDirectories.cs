@@ -1,0 +1,64 @@
+using Grpc.Core;
+
+namespace Backy.Daemon.Api;
+
+/// <summary>
+/// Dead backups: directories in base-dir without a configured job. Their names arrive over the
+/// network (peers), so <see cref="Resolve"/> is the only way from a name to a path: one plain path
+/// component, not an active job, not a symbolic link (a link could lead out of base-dir or onto an
+/// active job's directory).
+/// </summary>
+internal static class DeadBackupDirectories
+{
+    /// <summary>Marker a peer leaves for the daemon's housekeeping to purge the directory (the
+    /// original's name, so directories keep working across implementations).</summary>
+    public const string PurgePendingMarker = ".purge_pending";
+
+    /// <summary>Sorted by name (ordinal). Hidden entries and symbolic links are not backups.</summary>
+    public static IReadOnlyList<string> List(string baseDir, IReadOnlySet<string> jobs)
+    {
+        var dir = new DirectoryInfo(baseDir);
+        if (!dir.Exists)
+            return [];
+        return dir.EnumerateDirectories()
+            .Where(d => d.LinkTarget is null && !d.Name.StartsWith('.') && !jobs.Contains(d.Name))
+            .Select(d => d.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The directory of dead backup <paramref name="name"/>.</summary>
+    /// <exception cref="RpcException">InvalidArgument (not a plain name), PermissionDenied (an active
+    /// job, or a symbolic link), NotFound (no such directory).</exception>
+    public static string Resolve(string baseDir, string name, IReadOnlySet<string> jobs)
+    {
+        if (InvalidReason(name) is { } reason)
+            throw Fail(StatusCode.InvalidArgument, $"invalid backup name '{Printable(name)}': {reason}");
+        if (jobs.Contains(name))
+            throw Fail(StatusCode.PermissionDenied, $"backup '{name}' is an active job on this server");
+        var path = Path.Join(baseDir, name);
+        var info = new DirectoryInfo(path);
+        if (info.LinkTarget is not null)
+            throw Fail(StatusCode.PermissionDenied, $"backup '{name}' is a symbolic link");
+        if (!info.Exists)
+            throw Fail(StatusCode.NotFound, $"no backup '{name}' on this server");
+        return path;
+    }
+
+    private static string? InvalidReason(string name) => name switch
+    {
+        "" => "empty",
+        "." or ".." => "not a directory name",
+        _ when name.Contains('/') || name.Contains('\\') => "contains a path separator",
+        _ when name.Any(char.IsControl) => "contains a control character",
+        _ when name.StartsWith('.') => "hidden names are not backups",
+        _ when name.Length > 255 => "longer than 255 characters",
+        _ => null,
+    };
+
+    /// <summary>Control characters (NUL, newlines) must not reach logs and messages verbatim.</summary>
+    private static string Printable(string name) =>
+        string.Concat(name.Take(100).Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
+
+    private static RpcException Fail(StatusCode code, string message) => new(new Status(code, message));
+}

@@ -1,0 +1,25 @@
+using Backy.Storage.Jobs;
+
+namespace Backy.Daemon.Api;
+
+/// <summary>What <c>status</c> reports about a job directory beyond the daemon's own state,
+/// read from disk on each call (directories are small; the numbers must be current).</summary>
+/// <param name="ManualTags">Tags starting with <c>manual:</c> on complete revisions, sorted.</param>
+/// <param name="UnsyncedRevisions">Peer revisions whose tags differ from what the peer has.</param>
+/// <param name="LocalRevisions">Complete revisions whose data is on this server.</param>
+public sealed record JobDirectoryFacts(
+    IReadOnlyList<string> ManualTags, int QuarantineReports, int UnsyncedRevisions, int LocalRevisions)
+{
+    public const string ManualTagPrefix = "manual:";
+
+    public static JobDirectoryFacts Read(JobDirectory directory)
+    {
+        var complete = directory.CompleteRevisions();
+        return new JobDirectoryFacts(
+            complete.SelectMany(r => r.Tags).Where(t => t.StartsWith(ManualTagPrefix, StringComparison.Ordinal))
+                .Distinct().Order(StringComparer.Ordinal).ToList(),
+            directory.Quarantine.Count,
+            complete.Count(r => !r.IsLocal && !r.Tags.SetEquals(r.OrigTags)),
+            complete.Count(r => r.IsLocal));
+    }
+}

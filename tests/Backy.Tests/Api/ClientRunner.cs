@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Backy.Cli.Client;
+using Backy.Worker;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace Backy.Tests.Api;
+
+/// <summary>Runs <c>backy client ...</c>: in process through the real command line, or as the real
+/// <c>backy</c> executable.</summary>
+internal static class ClientRunner
+{
+    public sealed record Result(int ExitCode, string Out, string Err)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}--- stderr\n{Err}";
+    }
+
+    public static async Task<Result> InProcessAsync(params string[] args)
+    {
+        var root = JobCommandLine.CreateRoot();
+        root.Subcommands.Add(ClientCommand.Create());
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await root.Parse(["client", .. args]).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return new Result(exit, output.ToString(), error.ToString());
+    }
+
+    public static async Task<Result> ExecutableAsync(string[] args, CancellationToken ct, string timeZone = "UTC")
+    {
+        var result = await CliWrap.Cli.Wrap(Path.Join(AppContext.BaseDirectory, "backy"))
+            .WithArguments(["client", .. args])
+            .WithEnvironmentVariables(env => env.Set("TZ", timeZone))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(ct);
+        return new Result(result.ExitCode, result.StandardOutput, result.StandardError);
+    }
+}

@@ -1,0 +1,44 @@
+using Backy.Daemon.Api;
+using Backy.Daemon.Config;
+
+namespace Backy.Tests.Api;
+
+/// <summary>
+/// The daemon as the API sees it, for testing the API on its own: the configuration is a real
+/// file read by the real reader (reload re-reads it); job states are what the test sets.
+/// </summary>
+internal sealed class StubDaemon(string configPath) : IApiDaemon
+{
+    private readonly Dictionary<string, JobSnapshot> _states = new(StringComparer.Ordinal);
+
+    public DaemonConfig Config { get; private set; } = DaemonConfigReader.Load(configPath);
+
+    public event Action<DaemonConfig>? ConfigChanged;
+
+    public List<string> Runs { get; } = [];
+
+    public void SetState(JobSnapshot snapshot) => _states[snapshot.Name] = snapshot;
+
+    public IReadOnlyList<JobSnapshot> Jobs() =>
+        Config.Jobs.Values.Select(j => _states.GetValueOrDefault(j.Name) ?? Waiting(j.Name, j.ScheduleName)).ToList();
+
+    public bool RunNow(string job)
+    {
+        if (!Config.Jobs.ContainsKey(job))
+            return false;
+        lock (Runs)
+            Runs.Add(job);
+        return true;
+    }
+
+    public Task<DaemonConfig> ReloadAsync(CancellationToken cancellationToken)
+    {
+        Config = DaemonConfigReader.Load(configPath);
+        ConfigChanged?.Invoke(Config);
+        return Task.FromResult(Config);
+    }
+
+    public static JobSnapshot Waiting(string name, string schedule = "default") =>
+        new(name, schedule, "waiting for deadline", true, TimeSpan.Zero, null, [], null,
+            new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), ["daily"]);
+}
