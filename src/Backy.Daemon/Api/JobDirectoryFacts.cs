@@ -1,4 +1,5 @@
 using Backy.Storage.Jobs;
+using Backy.Storage.Schedules;
 
 namespace Backy.Daemon.Api;
 
@@ -10,13 +11,13 @@ namespace Backy.Daemon.Api;
 public sealed record JobDirectoryFacts(
     IReadOnlyList<string> ManualTags, int QuarantineReports, int UnsyncedRevisions, int LocalRevisions)
 {
-    public const string ManualTagPrefix = "manual:";
+    public static JobDirectoryFacts Empty { get; } = new([], 0, 0, 0);
 
     public static JobDirectoryFacts Read(JobDirectory directory)
     {
         var complete = directory.CompleteRevisions();
         return new JobDirectoryFacts(
-            complete.SelectMany(r => r.Tags).Where(t => t.StartsWith(ManualTagPrefix, StringComparison.Ordinal))
+            complete.SelectMany(r => r.Tags).Where(TagValidation.IsManual)
                 .Distinct().Order(StringComparer.Ordinal).ToList(),
             directory.Quarantine.Count,
             complete.Count(r => !r.IsLocal && !r.Tags.SetEquals(r.OrigTags)),

@@ -16,8 +16,7 @@ internal sealed partial class JobsService(IApiDaemon daemon, ILogger<JobsService
         var response = new GetStatusResponse();
         foreach (var job in Selected(filter))
         {
-            var facts = JobDirectoryFacts.Read(new JobDirectory(Path.Join(baseDir, job.Name)));
-            response.Jobs.Add(ApiMapper.ToProto(job, facts));
+            response.Jobs.Add(ApiMapper.ToProto(job, Facts(Path.Join(baseDir, job.Name))));
         }
         return Task.FromResult(response);
     }
@@ -51,8 +50,26 @@ internal sealed partial class JobsService(IApiDaemon daemon, ILogger<JobsService
         }
     }
 
+    /// <summary>One unreadable job directory must not take the whole status (and monitoring) down:
+    /// its counts are reported as zero and the reason goes to the log.</summary>
+    private JobDirectoryFacts Facts(string directory)
+    {
+        try
+        {
+            return JobDirectoryFacts.Read(new JobDirectory(directory));
+        }
+        catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
+        {
+            LogUnreadable(logger, directory, e.Message);
+            return JobDirectoryFacts.Empty;
+        }
+    }
+
     private IEnumerable<JobSnapshot> Selected(NameFilter filter) =>
         daemon.Jobs().Where(j => filter.IsMatch(j.Name)).OrderBy(j => j.Name, StringComparer.Ordinal);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "status: cannot read job directory {Directory}: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string directory, string reason);
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "run of job {Job} requested over the api")]
     private static partial void LogRunRequested(ILogger logger, string job);
