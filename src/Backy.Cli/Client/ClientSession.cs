@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Backy.Daemon.Api;
 using Backy.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,7 @@ internal sealed partial class ClientSession
     private readonly bool _isCheck;
     private readonly TextWriter _out;
     private readonly TextWriter _error;
-    private DaemonConnection? _connection;
+    private ApiConnection? _connection;
 
     public ClientSession(ParseResult result, ClientOptions options, bool isCheck = false)
     {
@@ -37,7 +38,7 @@ internal sealed partial class ClientSession
 
     public IAnsiConsole Console { get; }
     public TimeZoneInfo TimeZone { get; }
-    public DaemonConnection Connection => _connection ?? throw new InvalidOperationException("not connected");
+    public ApiConnection Connection => _connection ?? throw new InvalidOperationException("not connected");
     public ILogger Log { get; private set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public void WriteLine(string line) => _out.WriteLine(line);
@@ -54,7 +55,7 @@ internal sealed partial class ClientSession
             target = ClientTarget.Resolve(
                 _result.GetValue(_options.Config)!, _result.GetValue(_options.Peer),
                 _result.GetValue(_options.Url), _result.GetValue(_options.Token));
-            using var connection = new DaemonConnection(target, taskId);
+            using var connection = new ApiConnection(target.Url, target.Token, taskId, target.TrustedCertificatePath);
             _connection = connection;
             LogCalling(Log, _result.CommandResult.Command.Name, target.Url, taskId);
             return await action(this, cancellationToken);

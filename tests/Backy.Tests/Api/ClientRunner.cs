@@ -25,10 +25,14 @@ internal static class ClientRunner
         return new Result(exit, output.ToString(), error.ToString());
     }
 
-    public static async Task<Result> ExecutableAsync(string[] args, CancellationToken ct, string timeZone = "UTC")
+    /// <param name="taskId">Passed as the global <c>-t</c>.</param>
+    /// <param name="verbose">Passes the global <c>-v</c> (diagnostic log lines on stderr).</param>
+    public static async Task<Result> ExecutableAsync(string[] args, CancellationToken ct, string timeZone = "UTC",
+        string? taskId = null, bool verbose = false)
     {
+        string[] global = [.. verbose ? ["-v"] : Array.Empty<string>(), .. taskId is null ? [] : new[] { "-t", taskId }];
         var result = await CliWrap.Cli.Wrap(Path.Join(AppContext.BaseDirectory, "backy"))
-            .WithArguments(["client", .. args])
+            .WithArguments([.. global, "client", .. args])
             .WithEnvironmentVariables(env => env.Set("TZ", timeZone))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(ct);

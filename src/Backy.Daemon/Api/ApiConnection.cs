@@ -4,12 +4,13 @@ using Backy.Protocol.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Backy.Cli.Client;
+namespace Backy.Daemon.Api;
 
 /// <summary>
-/// One gRPC channel to a daemon with the bearer token and task id attached to every call.
+/// The client side of the API: one gRPC channel to a daemon with the bearer token and task id
+/// attached to every call. Used by <c>backy client</c> and by the peer sync.
 /// </summary>
-public sealed class DaemonConnection : IDisposable
+public sealed class ApiConnection : IDisposable
 {
     /// <summary>Every call here is quick on the daemon's side; a minute means it is stuck.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(1);
@@ -21,23 +22,25 @@ public sealed class DaemonConnection : IDisposable
     private readonly Metadata _headers;
     private readonly X509Certificate2? _trusted;
 
-    public ClientTarget Target { get; }
+    public Uri Url { get; }
     public string TaskId { get; }
     public Jobs.JobsClient Jobs { get; }
     public Backups.BackupsClient Backups { get; }
 
-    public DaemonConnection(ClientTarget target, string taskId)
+    /// <param name="trustedCertificatePath">A PEM certificate accepted as the server's even when no
+    /// authority vouches for it (the local daemon's own, self-signed one); null: normal validation.</param>
+    public ApiConnection(Uri url, string token, string taskId, string? trustedCertificatePath = null)
     {
-        Target = target;
+        Url = url;
         TaskId = taskId;
-        _trusted = target.TrustedCertificatePath is { } path ? X509Certificate2.CreateFromPem(File.ReadAllText(path)) : null;
+        _trusted = trustedCertificatePath is { } path ? X509Certificate2.CreateFromPem(File.ReadAllText(path)) : null;
         var handler = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, EnableMultipleHttp2Connections = true };
         if (_trusted is not null)
             handler.SslOptions.RemoteCertificateValidationCallback = ValidateAgainstTrusted;
-        _channel = GrpcChannel.ForAddress(target.Url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         // The token travels as a plain header (not CallCredentials) so that plain-HTTP loopback
         // connections, the default, carry it too.
-        _headers = new Metadata { { "authorization", $"Bearer {target.Token}" }, { "taskid", taskId } };
+        _headers = new Metadata { { "authorization", $"Bearer {token}" }, { BearerTokenInterceptor.TaskIdHeader, taskId } };
         Jobs = new Jobs.JobsClient(_channel);
         Backups = new Backups.BackupsClient(_channel);
     }
