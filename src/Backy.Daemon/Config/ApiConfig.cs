@@ -13,4 +13,9 @@ public sealed record ApiConfig
 
     /// <summary><c>cli-default.token</c>: what <c>backy client</c> sends when given no token.</summary>
     public string? CliDefaultToken { get; init; }
+
+    /// <summary><c>tls-cert</c> / <c>tls-key</c>: PEM certificate (chain) and private key files.
+    /// Both or neither; with them the API speaks HTTPS (peers talk across networks).</summary>
+    public string? TlsCert { get; init; }
+    public string? TlsKey { get; init; }
 }

@@ -13,7 +13,7 @@ internal static class ApiSectionReader
         var m = errors.Mapping(node, path, required: false);
         if (m is null)
             return config;
-        errors.RejectUnknownKeys(m, path, "addrs", "port", "tokens", "cli-default");
+        errors.RejectUnknownKeys(m, path, "addrs", "port", "tokens", "cli-default", "tls-cert", "tls-key");
 
         if (errors.Scalar(YamlErrors.Get(m, "addrs"), "api.addrs", required: false) is { } addrs)
         {
@@ -39,6 +39,22 @@ internal static class ApiSectionReader
             errors.RejectUnknownKeys(cm, "api.cli-default", "token");
             config = config with { CliDefaultToken = errors.Scalar(YamlErrors.Get(cm, "token"), "api.cli-default.token") };
         }
-        return config;
+        return ReadTls(errors, m, config);
+    }
+
+    private static ApiConfig ReadTls(YamlErrors errors, YamlMappingNode m, ApiConfig config)
+    {
+        var cert = errors.Scalar(YamlErrors.Get(m, "tls-cert"), "api.tls-cert", required: false);
+        var key = errors.Scalar(YamlErrors.Get(m, "tls-key"), "api.tls-key", required: false);
+        if ((cert is null) != (key is null))
+        {
+            var (missing, given) = cert is null ? ("api.tls-cert", "tls-key") : ("api.tls-key", "tls-cert");
+            errors.Add(missing, null, $"missing: TLS needs both tls-cert and tls-key ({given} is set)");
+            return config;
+        }
+        foreach (var (path, file) in new[] { ("api.tls-cert", cert), ("api.tls-key", key) })
+            if (file is not null && !File.Exists(file))
+                errors.Add(path, YamlErrors.Get(m, path[4..]), $"no such file '{file}'");
+        return config with { TlsCert = cert, TlsKey = key };
     }
 }
