@@ -1,16 +1,18 @@
 using Backy.Daemon.Config;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Api;
 
 /// <summary>
-/// The seam where the gRPC API joins the daemon's host: <see cref="Configure"/> gets the host
-/// builder (add Kestrel with <c>ConfigureWebHost</c>, services, endpoints). Until the API lands the
-/// host runs without a web server.
+/// The seam where the gRPC API joins the daemon's host. The API runs its own Kestrel server (see
+/// <see cref="ApiServer"/>), so the host only gets one more hosted service.
 /// </summary>
 public static class ApiHosting
 {
-    public static void Configure(IHostBuilder builder, DaemonConfig config)
-    {
-    }
+    public static void Configure(IHostBuilder builder, DaemonConfig config) => builder
+        // grpc-dotnet logs every message read and sent at Debug: noise in the daemon's log.
+        .ConfigureLogging(logging => logging.AddFilter("Grpc", LogLevel.Warning))
+        .ConfigureServices(services => services.AddBackyApi());
 }

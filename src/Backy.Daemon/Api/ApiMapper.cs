@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Storage.Revisions;
 using Google.Protobuf.WellKnownTypes;
 using V1 = Backy.Protocol.V1;

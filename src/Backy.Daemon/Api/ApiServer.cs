@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Backy.Daemon.Config;
@@ -17,7 +18,7 @@ namespace Backy.Daemon.Api;
 /// fails the daemon loudly; a rebind that fails on reload logs the error and brings the previous
 /// endpoints back, so the API stays reachable to fix the configuration.
 /// </summary>
-public sealed partial class ApiServer(IApiDaemon daemon, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
+public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
 {
     /// <summary>Calls are short; a stuck one must not hold a rebind or shutdown for long.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);

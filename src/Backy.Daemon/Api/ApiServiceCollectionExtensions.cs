@@ -1,9 +1,10 @@
+using Backy.Daemon.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Backy.Daemon.Api;
 
 /// <summary>The daemon host's one line for the API: <c>services.AddBackyApi()</c>. The host must
-/// register an <see cref="IApiDaemon"/> and a <see cref="TimeProvider"/>.</summary>
+/// register an <see cref="IJobScheduler"/> and a <see cref="TimeProvider"/>.</summary>
 public static class ApiServiceCollectionExtensions
 {
     public static IServiceCollection AddBackyApi(this IServiceCollection services)

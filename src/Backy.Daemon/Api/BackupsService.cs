@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Protocol.V1;
 using Backy.Storage;
 using Backy.Storage.Jobs;
@@ -11,7 +12,7 @@ namespace Backy.Daemon.Api;
 /// <summary><c>backy.v1.Backups</c>: dead backups (directories in base-dir without a job), which
 /// peers read and manage after a job moved away. Every name goes through
 /// <see cref="DeadBackupDirectories.Resolve"/>.</summary>
-internal sealed partial class BackupsService(IApiDaemon daemon, TimeProvider time, ILogger<BackupsService> logger)
+internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider time, ILogger<BackupsService> logger)
     : Backups.BackupsBase
 {
     public override Task<ListDeadBackupsResponse> ListDeadBackups(ListDeadBackupsRequest request, ServerCallContext context)

@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
@@ -12,7 +13,7 @@ namespace Backy.Daemon.Api;
 /// <c>taskid</c> become a log scope for everything the call logs. Refusals are logged with the
 /// peer address, never with the token.
 /// </summary>
-internal sealed partial class BearerTokenInterceptor(IApiDaemon daemon, ILogger<BearerTokenInterceptor> logger) : Interceptor
+internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogger<BearerTokenInterceptor> logger) : Interceptor
 {
     public const string TaskIdHeader = "taskid";
 

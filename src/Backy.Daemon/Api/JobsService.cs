@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Protocol.V1;
 using Backy.Storage;
 using Backy.Storage.Jobs;
@@ -6,8 +7,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Api;
 
-/// <summary><c>backy.v1.Jobs</c>: a thin adapter over <see cref="IApiDaemon"/>.</summary>
-internal sealed partial class JobsService(IApiDaemon daemon, ILogger<JobsService> logger) : Jobs.JobsBase
+/// <summary><c>backy.v1.Jobs</c>: a thin adapter over <see cref="IJobScheduler"/>.</summary>
+internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsService> logger) : Jobs.JobsBase
 {
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {

@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Daemon.Api;
 
 namespace Backy.Tests.Api;

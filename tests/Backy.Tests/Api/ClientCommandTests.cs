@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Daemon.Api;
 
 namespace Backy.Tests.Api;
@@ -11,9 +12,9 @@ public class ClientCommandTests
     public async Task Jobs_draws_the_table_with_time_zone_humanized_durations_and_dead_directories()
     {
         await using var api = await ApiHarness.StartAsync();
-        api.Daemon.SetState(new JobSnapshot("alpha", "default", "waiting for deadline", true, TimeSpan.Zero,
+        api.Daemon.SetState(StubDaemon.Snapshot("alpha", "default", "waiting for deadline", true, TimeSpan.Zero,
             Last, ["daily", "weekly"], TimeSpan.FromSeconds(50), Last.AddDays(1), ["daily"]));
-        api.Daemon.SetState(new JobSnapshot("beta", "default", "failed", false, TimeSpan.FromMinutes(2.5),
+        api.Daemon.SetState(StubDaemon.Snapshot("beta", "default", "failed", false, TimeSpan.FromMinutes(2.5),
             Last, ["daily"], TimeSpan.FromSeconds(70), null, []));
         Directory.CreateDirectory(Path.Join(api.BaseDir, "gone"));
 

@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Daemon.Api;
 using Backy.Protocol.V1;
 using Backy.Storage.Jobs;
@@ -16,7 +17,7 @@ public class JobsServiceTests
     {
         await using var api = await ApiHarness.StartAsync();
         var last = new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
-        api.Daemon.SetState(new JobSnapshot("alpha", "default", "finished", false, TimeSpan.FromHours(3),
+        api.Daemon.SetState(StubDaemon.Snapshot("alpha", "default", "finished", false, TimeSpan.FromHours(3),
             last, ["daily", "weekly"], TimeSpan.FromSeconds(50), last.AddDays(1), ["daily"]));
         var alpha = new JobDirectory(Path.Join(api.BaseDir, "alpha"));
         Directory.CreateDirectory(Path.Join(alpha.Path, "quarantine"));

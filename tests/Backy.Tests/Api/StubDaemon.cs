@@ -1,3 +1,4 @@
+using Backy.Daemon.Scheduling;
 using Backy.Daemon.Api;
 using Backy.Daemon.Config;
 
@@ -7,7 +8,7 @@ namespace Backy.Tests.Api;
 /// The daemon as the API sees it, for testing the API on its own: the configuration is a real
 /// file read by the real reader (reload re-reads it); job states are what the test sets.
 /// </summary>
-internal sealed class StubDaemon(string configPath) : IApiDaemon
+internal sealed class StubDaemon(string configPath) : IJobScheduler
 {
     private readonly Dictionary<string, JobSnapshot> _states = new(StringComparer.Ordinal);
 
@@ -39,6 +40,10 @@ internal sealed class StubDaemon(string configPath) : IApiDaemon
     }
 
     public static JobSnapshot Waiting(string name, string schedule = "default") =>
-        new(name, schedule, "waiting for deadline", true, TimeSpan.Zero, null, [], null,
+        Snapshot(name, schedule, "waiting for deadline", true, TimeSpan.Zero, null, [], null,
             new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), ["daily"]);
+
+    public static JobSnapshot Snapshot(string name, string schedule, string status, bool slaOk, TimeSpan overdue,
+        DateTimeOffset? last, string[] lastTags, TimeSpan? lastDuration, DateTimeOffset? next, string[] nextTags) =>
+        new(name, schedule, status, slaOk, overdue, last, lastTags, lastDuration, next, nextTags, 0, null, null);
 }
