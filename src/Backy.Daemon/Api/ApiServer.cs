@@ -14,9 +14,9 @@ namespace Backy.Daemon.Api;
 
 /// <summary>
 /// Hosts the gRPC API on its own Kestrel server inside the daemon, so that a reload can rebind
-/// (new addresses, port or certificate) without touching the rest of the daemon. The first start
-/// fails the daemon loudly; a rebind that fails on reload logs the error and brings the previous
-/// endpoints back, so the API stays reachable to fix the configuration.
+/// (new addresses, port or certificate) without touching the rest of the daemon. A rebind that
+/// fails on reload logs the error and brings the previous endpoints back, so the API stays
+/// reachable to fix the configuration.
 /// </summary>
 public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
 {
@@ -36,6 +36,8 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
     /// <summary>Completes when the rebind started by the latest reload is done (for tests and shutdown).</summary>
     public Task Rebinding => _rebind;
 
+    /// <summary>A port that cannot be bound does not stop the backups: the error is logged (and
+    /// <c>backy client check</c> turns UNKNOWN); the next reload tries again.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
@@ -44,6 +46,10 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
             var endpoints = ApiEndpoints.From(daemon.Config.Api);
             _app = await StartAppAsync(endpoints, cancellationToken);
             _endpoints = endpoints;
+        }
+        catch (Exception e) when (IsBindFailure(e))
+        {
+            LogNotListening(_logger, e.Message);
         }
         finally
         {
@@ -103,7 +109,7 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         }
         catch (Exception e) when (IsBindFailure(e))
         {
-            LogRebindFailed(_logger, e.Message);
+            LogNotListening(_logger, e.Message);
         }
         finally
         {
@@ -174,6 +180,9 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
 
     [LoggerMessage(EventId = 5030, Level = LogLevel.Information, Message = "api listening on {Urls}")]
     private static partial void LogListening(ILogger logger, string urls);
+
+    [LoggerMessage(EventId = 5032, Level = LogLevel.Error, Message = "api not listening (backups continue; fix api: and reload): {Reason}")]
+    private static partial void LogNotListening(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 5031, Level = LogLevel.Error, Message = "api: cannot listen on the reloaded addresses, kept the previous ones: {Reason}")]
     private static partial void LogRebindFailed(ILogger logger, string reason);

@@ -30,7 +30,7 @@ internal sealed class ApiHarness : IAsyncDisposable
 
     public Uri Url => new($"{(Tls is null ? "http" : "https")}://127.0.0.1:{Port}");
 
-    private ApiHarness(bool tls, string[] jobs)
+    private ApiHarness(bool tls, string[] jobs, int? port)
     {
         Root = Directory.CreateTempSubdirectory("backy-api-").FullName;
         BaseDir = Path.Join(Root, "backups");
@@ -38,7 +38,7 @@ internal sealed class ApiHarness : IAsyncDisposable
         ConfigPath = Path.Join(Root, "backy.conf");
         if (tls)
             Tls = TestCertificate.Create(Root);
-        Port = FreePort();
+        Port = port ?? FreePort();
         Jobs = jobs;
         WriteConfig();
         Daemon = new StubDaemon(ConfigPath);
@@ -48,9 +48,9 @@ internal sealed class ApiHarness : IAsyncDisposable
 
     public string[] Jobs { get; set; }
 
-    public static async Task<ApiHarness> StartAsync(bool tls = false, params string[] jobs)
+    public static async Task<ApiHarness> StartAsync(bool tls = false, int? port = null, params string[] jobs)
     {
-        var harness = new ApiHarness(tls, jobs.Length == 0 ? ["alpha", "beta"] : jobs);
+        var harness = new ApiHarness(tls, jobs.Length == 0 ? ["alpha", "beta"] : jobs, port);
         await harness.Server.StartAsync(CancellationToken.None);
         return harness;
     }

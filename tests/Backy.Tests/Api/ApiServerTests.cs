@@ -64,4 +64,21 @@ public class ApiServerTests
         Assert.That(reply.Jobs, Has.Count.EqualTo(2));
         Assert.That(api.Log.Lines, Has.Some.Contains("kept the previous ones"));
     }
+
+    [Test]
+    public async Task Busy_port_at_start_leaves_the_daemon_running_and_a_reload_binds_again(CancellationToken ct)
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        await using var api = await ApiHarness.StartAsync(port: ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port);
+        Assert.That(api.Server.Urls, Is.Empty);
+        Assert.That(api.Log.Lines, Has.Some.Contains("api not listening"));
+
+        api.WriteConfig(port: ApiHarness.FreePort());
+        await api.Daemon.ReloadAsync(ct);
+        await api.Server.Rebinding.WaitAsync(ct);
+
+        var reply = await api.JobsClient().ListJobsAsync(new ListJobsRequest(), ApiHarness.Auth().WithCancellationToken(ct));
+        Assert.That(reply.Jobs, Has.Count.EqualTo(2));
+    }
 }
