@@ -20,6 +20,7 @@ public static class JobCommandLine
         PurgeCommand.Create,
         VerifyCommand.Create,
         StatusCommand.Create,
+        UpgradeCommand.Create,
     ];
 
     public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore")

@@ -46,6 +46,7 @@ public sealed class JobDirectory
         var list = new List<Revision>();
         foreach (var file in Directory.EnumerateFiles(Path, "*" + RevisionFile.Extension))
         {
+            if (new FileInfo(file).LinkTarget is not null) continue; // the original's `last.rev` link
             Revision rev;
             try { rev = RevisionFile.Read(file); }
             catch (BackyException) when (!File.Exists(file)) { continue; } // removed while we listed

@@ -26,6 +26,9 @@ public static class LegacyFormat
 
     public static bool IsLegacy(string backendType) => backendType is Chunked or Cowfile;
 
+    /// <summary>How status names a revision's format while some are not upgraded yet.</summary>
+    public static string Describe(string backendType) => IsLegacy(backendType) ? $"old {backendType} (upgrade)" : "current";
+
     /// <summary>The file that holds a legacy revision's data right now: parked or in place.</summary>
     public static string DataPath(string jobDirectory, string revisionId)
     {

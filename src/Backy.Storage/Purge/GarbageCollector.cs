@@ -3,6 +3,7 @@ using Backy.Storage.Chunks;
 using Backy.Storage.IO;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Storage.Purge;
@@ -46,7 +47,8 @@ public sealed class GarbageCollector
             var marked = new HashSet<ChunkId>();
             // Every revision with a chunk map, complete or not: an incomplete one is deleted by the next
             // backup, and until then its chunks cost nothing to keep.
-            foreach (var revision in _job.LoadRevisions().Where(r => _job.HasChunkMap(r.Id)))
+            // Revisions still in the original's formats have no chunk map of ours (`upgrade` handles their data).
+            foreach (var revision in _job.LoadRevisions().Where(r => r.BackendType == Revision.OurBackendType && _job.HasChunkMap(r.Id)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 foreach (var id in ChunkMapReader.Read(_job.ChunkMapPath(revision.Id)).Entries)

@@ -16,7 +16,7 @@ namespace Backy.Storage.Restore;
 /// the writer) and written strictly in order. Holds the shared purge lock, so it runs beside a backup but
 /// a purge waits for it. Regular files keep all-zero blocks as holes; block devices and streams get zeros.
 /// </summary>
-public sealed class RestoreEngine
+public sealed partial class RestoreEngine
 {
     private readonly JobDirectory _job;
     private readonly ILogger _logger;
@@ -61,6 +61,11 @@ public sealed class RestoreEngine
     {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
+        if (Legacy.LegacyFormat.IsLegacy(revision.BackendType))
+        {
+            await RestoreLegacyAsync(revision, target, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var map = _job.ReadChunkMap(revision);
         _logger.RestoreStarted(revision.Id, map.ImageSize, targetName);
         target.Prepare(map.ImageSize);

@@ -36,7 +36,7 @@ public sealed class RevisionVerifier
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
         var targets = revisions.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         var proven = new HashSet<ChunkId>();
-        foreach (var r in _job.CompleteRevisions().Where(r => r.Trust == Trust.Verified && r.IsLocal && !targets.Contains(r.Id) && _job.HasChunkMap(r.Id)))
+        foreach (var r in _job.CompleteRevisions().Where(r => r.Trust == Trust.Verified && r.IsLocal && !targets.Contains(r.Id) && r.BackendType == Revision.OurBackendType && _job.HasChunkMap(r.Id)))
             proven.UnionWith(_job.ReadChunkMap(r).ReferencedChunks());
 
         var verified = new List<string>();
@@ -47,7 +47,9 @@ public sealed class RevisionVerifier
         {
             cancellationToken.ThrowIfCancellationRequested();
             string? problem = null;
-            try
+            if (Legacy.LegacyFormat.IsLegacy(revision.BackendType))
+                problem = Legacy.LegacyVerifier.Check(_job.Path, revision, cancellationToken); // not upgraded yet
+            else try
             {
                 var chunks = _job.ReadChunkMap(revision).ReferencedChunks().Where(c => !proven.Contains(c)).ToList();
                 _logger.VerifyStarted(revision.Id, chunks.Count, 0);

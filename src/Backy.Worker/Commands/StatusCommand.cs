@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Backy.Storage;
 using Backy.Storage.IO;
+using Backy.Storage.Legacy;
 using Backy.Storage.Revisions;
 using Backy.Storage.Schedules;
 using Spectre.Console;
@@ -47,9 +48,12 @@ public static class StatusCommand
         table.AddColumn("Tags");
         table.AddColumn("Trust");
         table.AddColumn("Server");
+        // Only while `upgrade` has work left: which revisions are still in the original's format.
+        var showFormat = revisions.Any(r => LegacyFormat.IsLegacy(r.BackendType));
+        if (showFormat) table.AddColumn("Format");
         foreach (var r in revisions)
         {
-            table.AddRow(
+            string[] cells = [
                 Markup.Escape(TimeZoneInfo.ConvertTime(r.Timestamp, zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
                 Markup.Escape(r.Id),
                 Markup.Escape(Humanize.Size(r.BytesWritten)),
@@ -57,7 +61,8 @@ public static class StatusCommand
                 Markup.Escape(r.Duration is { } d ? Humanize.Duration(TimeSpan.FromSeconds(d)) : "0 seconds"),
                 Markup.Escape(string.Join(",", SortTags(r.Tags, schedule))),
                 Markup.Escape(r.Trust.ToText()),
-                Markup.Escape(r.Server));
+                Markup.Escape(r.Server)];
+            table.AddRow(showFormat ? [.. cells, Markup.Escape(LegacyFormat.Describe(r.BackendType))] : cells);
         }
         console.Write(table);
         var total = revisions.Sum(r => r.BytesWritten);

@@ -2,6 +2,7 @@ using Backy.Storage.Jobs;
 using Backy.Storage.Legacy;
 using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging.Abstractions;
+using Backy.Tests.Storage.Support;
 
 namespace Backy.Tests.Legacy;
 
@@ -38,7 +39,7 @@ public class JobUpgraderTests
     private void AssertEveryRevisionReadsBack(JobDirectory job)
     {
         foreach (var (id, image) in _builder.Images)
-            Bytes.AssertSame(RevisionImageReader.Read(job, id), image, $"revision {id}");
+            Bytes.AssertSame(image, RevisionImageReader.Read(job, id), $"revision {id}");
     }
 
     private static Task<UpgradeReport> UpgradeAsync(JobDirectory job, CancellationToken ct, Action<string>? checkpoint = null) =>
@@ -109,7 +110,7 @@ public class JobUpgraderTests
         foreach (var hash in victimMap.Hashes())
             Assert.That(new LegacyChunkStore(_builder.ChunkDir).Locate(hash), Is.Not.Null, $"old chunk {hash} of the failed revision");
         foreach (var id in _builder.Order.Where(id => id != victimRev))
-            Bytes.AssertSame(RevisionImageReader.Read(job, id), _builder.Images[id], id);
+            Bytes.AssertSame(_builder.Images[id], RevisionImageReader.Read(job, id), id);
     }
 
     public static IEnumerable<TestCaseData> CrashPoints() =>

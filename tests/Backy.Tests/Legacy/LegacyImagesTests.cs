@@ -1,6 +1,7 @@
 using Backy.Storage.Chunks;
 using Backy.Storage.Jobs;
 using Backy.Storage.Legacy;
+using Backy.Tests.Storage.Support;
 
 namespace Backy.Tests.Legacy;
 
@@ -27,7 +28,7 @@ public class LegacyImagesTests
         var job = new JobDirectory(_dir);
 
         foreach (var id in new[] { cow, a, b })
-            Bytes.AssertSame(RevisionImageReader.Read(job, id), builder.Images[id], id);
+            Bytes.AssertSame(builder.Images[id], RevisionImageReader.Read(job, id), id);
     }
 
     [Test, CancelAfter(120_000)]

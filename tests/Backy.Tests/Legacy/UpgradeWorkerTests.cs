@@ -1,0 +1,164 @@
+using System.Text;
+using Backy.Storage.Jobs;
+using Backy.Storage.Legacy;
+using Backy.Storage.Revisions;
+using CliWrap;
+using CliWrap.Buffered;
+using Backy.Tests.Storage.Support;
+
+namespace Backy.Tests.Legacy;
+
+/// <summary>The real `backy-worker` on job directories the Python backy wrote.</summary>
+public class UpgradeWorkerTests
+{
+    private const int Block = LegacyJobBuilder.Block;
+    private string _dir = null!;
+    private LegacyJobBuilder _builder = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("backy-upgrade-worker-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private Command Worker(params string[] args) => WorkerProcess.Command(_dir, args);
+
+    private Task<WorkerProcess.Result> RunAsync(CancellationToken ct, params string[] args) =>
+        WorkerProcess.RunAsync(_dir, ct, args);
+
+    private async Task<byte[]> RestoreAsync(string id, CancellationToken ct)
+    {
+        var (exitCode, stdout, stderr) = await WorkerProcess.RunBinaryAsync(_dir, ct, "restore", "-r", id, "-");
+        Assert.That(exitCode, Is.EqualTo(0), stderr);
+        return stdout;
+    }
+
+    private async Task BuildJobAsync(CancellationToken ct)
+    {
+        _builder = new LegacyJobBuilder(_dir);
+        var first = LegacyJobBuilder.MakeImage(21, 2L * Block + 4097);
+        _builder.AddCowfile(LegacyJobBuilder.MakeImage(20, Block + 1), LegacyImagesTests.T(1), ["daily"]);
+        _builder.AddChunked(first, LegacyImagesTests.T(2), ["daily"]);
+        var second = LegacyJobBuilder.MakeImage(22, 3L * Block, first, changedBlocks: 2);
+        second.AsSpan(2 * Block, Block).Clear();
+        _builder.AddChunked(second, LegacyImagesTests.T(3), ["daily", "weekly"]);
+        _builder.AddChunked(LegacyJobBuilder.MakeImage(23, 3L * Block + 1, second), LegacyImagesTests.T(4), ["daily"]);
+        await _builder.FinishAsync(ct);
+    }
+
+    private async Task AssertEveryRevisionRestoresAsync(CancellationToken ct)
+    {
+        foreach (var (id, image) in _builder.Images)
+            Bytes.AssertSame(image, await RestoreAsync(id, ct), $"restore of {id}");
+    }
+
+    [Test, CancelAfter(240_000), Category("Slow")]
+    public async Task Legacy_revisions_restore_purge_and_show_their_format_before_and_after_upgrade(CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var legacyChunks = Directory.EnumerateFiles(_builder.ChunkDir, "*.chunk.lzo", SearchOption.AllDirectories).Count();
+
+        await AssertEveryRevisionRestoresAsync(ct);
+        var purge = await RunAsync(ct, "purge");
+        Assert.That(purge.ExitCode, Is.EqualTo(0), purge.StdErr);
+        Assert.That(Directory.EnumerateFiles(_builder.ChunkDir, "*.chunk.lzo", SearchOption.AllDirectories).Count(), Is.EqualTo(legacyChunks));
+        var statusBefore = await RunAsync(ct, "status");
+        Assert.That(statusBefore.StdOut, Does.Contain("Format").And.Contain("old chunked").And.Contain("old cowfile"));
+        Assert.That(statusBefore.StdOut, Does.Contain("4 revisions"), "the `last.rev` link is not a revision");
+
+        var upgrade = await RunAsync(ct, "upgrade");
+
+        Assert.That(upgrade.ExitCode, Is.EqualTo(0), upgrade.StdErr);
+        Assert.That(upgrade.StdOut, Does.Contain("4 revision(s) converted, 0 failed"));
+        await AssertEveryRevisionRestoresAsync(ct);
+        var statusAfter = await RunAsync(ct, "status", "--yaml");
+        Assert.That(statusAfter.StdOut, Does.Contain($"backend_type: {Revision.OurBackendType}").And.Not.Contain("backend_type: chunked\n"));
+        var verify = await RunAsync(ct, "verify", "-r", _builder.Order[0]);
+        Assert.That(verify.ExitCode, Is.EqualTo(0), verify.StdErr);
+    }
+
+    [Test, CancelAfter(240_000), Category("Slow")]
+    public async Task Upgrade_killed_at_random_moments_resumes_and_every_revision_restores(CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var seed = Environment.TickCount;
+        TestContext.Out.WriteLine($"kill schedule seed {seed}");
+        var random = new Random(seed);
+
+        var log = Path.Combine(_dir, "backy.log");
+        var sawPartial = false;
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            var remaining = new JobDirectory(_dir).LoadRevisions().Count(r => LegacyFormat.IsLegacy(r.BackendType));
+            if (remaining == 0) break;
+            // Kill while the k-th remaining revision converts (k >= 2 means earlier ones are done):
+            // a random moment inside real work rather than in the runtime's start-up.
+            // The first kill comes while the second revision converts, so a partly upgraded state is certain.
+            var k = attempt == 0 ? Math.Min(2, remaining) : random.Next(1, remaining + 1);
+            var delay = random.Next(0, 60);
+            var before = ConvertingLines(log);
+            using var kill = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var run = Worker("upgrade").ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, CancellationToken.None, kill.Token);
+            while (!run.Task.IsCompleted && ConvertingLines(log) < before + k)
+                await Task.Delay(5, ct);
+            await Task.Delay(delay, ct);
+            await kill.CancelAsync(); // CliWrap's forceful cancellation is SIGKILL
+            try { await run; } catch (OperationCanceledException) { }
+
+            // Partly upgraded: every revision still restores, each in its own format.
+            var job = new JobDirectory(_dir);
+            var formats = job.LoadRevisions().Select(r => r.BackendType).ToList();
+            TestContext.Out.WriteLine($"kill {attempt} (k={k}, +{delay} ms): {string.Join(" ", formats)}");
+            sawPartial |= formats.Any(LegacyFormat.IsLegacy) && formats.Contains(Revision.OurBackendType);
+            foreach (var (id, image) in _builder.Images)
+                Bytes.AssertSame(image, RevisionImageReader.Read(job, id), $"after kill {attempt}: {id}");
+        }
+        Assert.That(sawPartial, Is.True, "no kill left a partly upgraded directory");
+
+        var final = await RunAsync(ct, "upgrade");
+        Assert.That(final.ExitCode, Is.EqualTo(0), final.StdErr);
+        var jobAfter = new JobDirectory(_dir);
+        Assert.That(jobAfter.LoadRevisions().Select(r => r.BackendType), Is.All.EqualTo(Revision.OurBackendType));
+        await AssertEveryRevisionRestoresAsync(ct);
+        Assert.That(Directory.EnumerateFiles(_builder.ChunkDir, "*.chunk.lzo", SearchOption.AllDirectories), Is.Empty);
+    }
+
+    private static int ConvertingLines(string log)
+    {
+        if (!File.Exists(log)) return 0;
+        using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        var text = reader.ReadToEnd();
+        var count = 0;
+        for (var at = text.IndexOf("upgrade: converting revision", StringComparison.Ordinal); at >= 0;
+             at = text.IndexOf("upgrade: converting revision", at + 1, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
+    [Test, CancelAfter(240_000), Category("Slow")]
+    public async Task A_corrupt_old_chunk_makes_upgrade_exit_1_naming_the_revision_and_the_rest_is_converted(CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var newest = _builder.Order[^1];
+        var newestMap = LegacyChunkMap.Read(Path.Combine(_dir, newest));
+        var hash = newestMap.Hashes().First();
+        var path = new LegacyChunkStore(_builder.ChunkDir).Locate(hash)!;
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        bytes[^10] ^= 0xff; // inside the LZO stream near its end
+        File.Delete(path);
+        await File.WriteAllBytesAsync(path, bytes, ct);
+        var users = _builder.Order.Where(id => File.ReadAllText(Path.Combine(_dir, id)).StartsWith('{')
+            && LegacyChunkMap.Read(Path.Combine(_dir, id)).Hashes().Contains(hash)).ToList();
+
+        var upgrade = await RunAsync(ct, "upgrade");
+
+        Assert.That(upgrade.ExitCode, Is.EqualTo(1));
+        foreach (var id in users)
+            Assert.That(upgrade.StdErr, Does.Contain(id));
+        var job = new JobDirectory(_dir);
+        foreach (var r in job.LoadRevisions())
+            Assert.That(r.BackendType, users.Contains(r.Id) ? Is.EqualTo(LegacyFormat.Chunked) : Is.EqualTo(Revision.OurBackendType), r.Id);
+        foreach (var id in _builder.Order.Except(users))
+            Bytes.AssertSame(_builder.Images[id], await RestoreAsync(id, ct), id);
+    }
+}
