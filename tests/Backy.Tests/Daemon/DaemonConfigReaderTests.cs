@@ -139,3 +139,21 @@ public class DaemonConfigReaderTests
         Assert.That(e.Message, Does.StartWith("cannot read configuration '/nonexistent/backy.conf'"));
     }
 }
+
+public class ExampleConfigTests
+{
+    [Test]
+    public void The_shipped_example_configuration_is_valid()
+    {
+        var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "backy.sln")))
+            dir = dir.Parent;
+        Assert.That(dir, Is.Not.Null, "repository root not found");
+
+        var config = DaemonConfigReader.Load(Path.Combine(dir!.FullName, "conf", "backy.conf.example"));
+
+        Assert.That(config.Jobs.Keys, Is.EquivalentTo(new[] { "test01", "test02", "test03" }));
+        Assert.That(config.Schedules.Keys, Is.EquivalentTo(new[] { "default", "frequent" }));
+        Assert.That(config.Jobs.Values.Select(j => j.Source.Type), Is.EquivalentTo(new[] { "file", "ceph-rbd", "flyingcircus" }));
+    }
+}
