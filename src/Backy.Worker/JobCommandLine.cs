@@ -21,6 +21,10 @@ public static class JobCommandLine
         VerifyCommand.Create,
         StatusCommand.Create,
         UpgradeCommand.Create,
+        DistrustCommand.Create,
+        ForgetCommand.Create,
+        TagsCommand.Create,
+        ExpireCommand.Create,
     ];
 
     public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore")

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Backy.Storage;
+using Backy.Storage.Editing;
 using Backy.Storage.IO;
 using Backy.Storage.Legacy;
 using Backy.Storage.Revisions;
@@ -59,7 +60,7 @@ public static class StatusCommand
                 Markup.Escape(Humanize.Size(r.BytesWritten)),
                 // The manual: incomplete revisions show a zero duration.
                 Markup.Escape(r.Duration is { } d ? Humanize.Duration(TimeSpan.FromSeconds(d)) : "0 seconds"),
-                Markup.Escape(string.Join(",", SortTags(r.Tags, schedule))),
+                Markup.Escape(TagDisplay.Format(r, schedule)),
                 Markup.Escape(r.Trust.ToText()),
                 Markup.Escape(r.Server)];
             table.AddRow(showFormat ? [.. cells, Markup.Escape(LegacyFormat.Describe(r.BackendType))] : cells);
@@ -68,8 +69,4 @@ public static class StatusCommand
         var total = revisions.Sum(r => r.BytesWritten);
         output.WriteLine($"{revisions.Count} revisions containing {Humanize.Size(total)} data (estimated)");
     }
-
-    /// <summary>Tags by their schedule interval, shortest first; unknown tags after them by name.</summary>
-    public static IEnumerable<string> SortTags(IEnumerable<string> tags, Schedule? schedule) =>
-        tags.OrderBy(t => schedule?.Find(t)?.Interval ?? TimeSpan.MaxValue).ThenBy(t => t, StringComparer.Ordinal);
 }
