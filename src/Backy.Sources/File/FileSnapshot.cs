@@ -37,6 +37,9 @@ internal sealed class FileSnapshot : ISourceSnapshot
 
     public VerificationPolicy Verification => VerificationPolicy.Full;
 
+    /// <summary>A local file: positional reads from several threads are as cheap as one stream.</summary>
+    public bool ParallelFullRead => true;
+
     public Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken) => Task.FromResult<ISourceDiff?>(null);
 
     public Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) =>

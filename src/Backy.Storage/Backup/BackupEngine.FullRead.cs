@@ -12,6 +12,11 @@ public sealed partial class BackupEngine
     /// </summary>
     private async Task ReadFullAsync(ISourceSnapshot snapshot, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
     {
+        if (snapshot.ParallelFullRead)
+        {
+            await ReadFullParallelAsync(snapshot, parentMap, map, session, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var pipeline = new BlockPipeline(_settings.Workers, (work, scratch) => StoreBlock(work, parentMap, map, session, scratch), cancellationToken);
         Exception? failure = null;
         try
@@ -35,6 +40,40 @@ public sealed partial class BackupEngine
         }
         catch (Exception e) { failure = e; }
         await pipeline.CompleteAsync(failure).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Each worker reads its own blocks with positional reads and processes them: no hand-off, and the
+    /// copying out of the page cache runs on every core instead of one reader thread.
+    /// </summary>
+    private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    {
+        var workers = Math.Max(1, _settings.Workers);
+        long next = -1;
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+        {
+            try { await ReadBlocksAsync().ConfigureAwait(false); }
+            catch
+            {
+                Interlocked.Exchange(ref next, map.BlockCount); // the first failure stops the other workers
+                throw;
+            }
+        }, cancellationToken))).ConfigureAwait(false);
+
+        async Task ReadBlocksAsync()
+        {
+            var block = GC.AllocateUninitializedArray<byte>(Blocks.Size);
+            var scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
+            for (var index = Interlocked.Increment(ref next); index < map.BlockCount; index = Interlocked.Increment(ref next))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var length = map.LengthOf(index);
+                var read = await snapshot.ReadAtAsync(index * map.BlockSize, block.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                if (read != length)
+                    throw new BackyException($"source ended early: expected {map.ImageSize} bytes, got {index * map.BlockSize + read}");
+                StoreBlock(new BlockWork(index, block, length), parentMap, map, session, scratch);
+            }
+        }
     }
 
     /// <summary>The per-block work of a backup, on a worker thread: zero check, hash, parent shortcut, store.</summary>

@@ -42,6 +42,13 @@ public interface ISourceSnapshot : IAsyncDisposable
     ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
 
     /// <summary>
+    /// True when <see cref="ReadAtAsync"/> is as cheap as the sequential stream and safe on several threads (a
+    /// local file): the engine then reads the full image with parallel positional reads, which spreads the
+    /// page-cache copies over all cores. False (the default) for pipes such as <c>rbd export</c>.
+    /// </summary>
+    bool ParallelFullRead => false;
+
+    /// <summary>
     /// Called exactly once when the backup is over. <paramref name="success"/> true: the revision is complete
     /// (Ceph: keep this snapshot, delete older <c>backy-*</c> ones). False: it was removed (Ceph: delete this
     /// snapshot, keep the parent's so the next diff still works).

@@ -39,5 +39,10 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     internal static partial int SyncFileRange(int fd, long offset, long nbytes, int flags);
 
+    internal const int F_SETPIPE_SZ = 1031;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int Fcntl(int fd, int command, int argument);
+
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

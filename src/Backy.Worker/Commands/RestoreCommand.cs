@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backy.Storage;
+using Backy.Storage.IO;
 using Backy.Storage.Restore;
 using Backy.Storage.Revisions;
 
@@ -23,6 +24,7 @@ public static class RestoreCommand
             var path = parse.GetValue(target)!;
             if (path == "-")
             {
+                DurableFile.TryGrowPipe(1);
                 await using var stdout = Console.OpenStandardOutput();
                 await engine.RestoreToStreamAsync(rev, stdout, token).ConfigureAwait(false);
             }
