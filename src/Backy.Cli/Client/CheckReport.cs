@@ -1,4 +1,5 @@
 using Backy.Protocol.V1;
+using Backy.Worker;
 
 namespace Backy.Cli.Client;
 
@@ -33,7 +34,7 @@ public sealed record CheckReport(CheckState State, IReadOnlyList<string> Lines)
             lines.Add($"OK - {Jobs(sorted.Count)} within SLA");
 
         foreach (var job in overdue)
-            lines.Add($"{job.Name}: SLA overdue by {HumanDuration.Format(job.SlaOverdue?.ToTimeSpan() ?? TimeSpan.Zero)}, "
+            lines.Add($"{job.Name}: SLA overdue by {Humanize.Duration(job.SlaOverdue?.ToTimeSpan() ?? TimeSpan.Zero)}, "
                       + (job.LastTime is null ? "no backup yet" : $"last backup {JobsTable.LocalTime(job.LastTime, zone)} ({zone.Id})"));
         foreach (var job in quarantined)
             lines.Add($"{job.Name}: {job.QuarantineReports} quarantine report{(job.QuarantineReports == 1 ? "" : "s")}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using Backy.Daemon.Api;
 using Backy.Storage;
+using Backy.Worker.Logging;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -45,10 +46,11 @@ internal sealed partial class ClientSession
 
     public async Task<int> RunAsync(Func<ClientSession, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
     {
-        var taskId = TaskIdOption() ?? NewTaskId();
-        using var logs = ClientLogging.Create(Verbose());
+        var taskId = Global<string?>("--taskid") ?? NewTaskId();
+        // The job commands' logger: the task id on every line, stderr, and the -l file if given
+        // (the manual: client has no default log file).
+        using var logs = new FileLoggerProvider(Global<string?>("--logfile"), _error, Global<bool>("--verbose"), taskId);
         Log = logs.CreateLogger("backy.client");
-        using var scope = Log.BeginScope(new Dictionary<string, object> { ["TaskId"] = taskId });
         ClientTarget? target = null;
         try
         {
@@ -103,16 +105,12 @@ internal sealed partial class ClientSession
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 
-    private string? TaskIdOption()
+    /// <summary>A global option of the root command (-t, -l, -v), looked up by name so that the
+    /// client does not depend on how the job command line declares it.</summary>
+    private T? Global<T>(string name)
     {
-        var option = _result.RootCommandResult.Command.Options.FirstOrDefault(o => o.Name == "--taskid");
-        return option is null ? null : _result.GetResult(option)?.Tokens.FirstOrDefault()?.Value;
-    }
-
-    private bool Verbose()
-    {
-        var option = _result.RootCommandResult.Command.Options.FirstOrDefault(o => o.Name == "--verbose");
-        return option is Option<bool> flag && _result.GetValue(flag);
+        var option = _result.RootCommandResult.Command.Options.OfType<Option<T>>().FirstOrDefault(o => o.Name == name);
+        return option is null ? default : _result.GetValue(option);
     }
 
     /// <summary>Short and random, like the original's task ids: enough to find one call in two logs.</summary>

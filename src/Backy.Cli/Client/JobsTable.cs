@@ -1,4 +1,5 @@
 using Backy.Protocol.V1;
+using Backy.Worker;
 using Google.Protobuf.WellKnownTypes;
 using Spectre.Console;
 
@@ -37,7 +38,7 @@ public static class JobsTable
         time is null ? "-" : TimeZoneInfo.ConvertTime(time.ToDateTimeOffset(), zone).ToString("yyyy-MM-dd HH:mm:ss");
 
     private static string Humanized(Duration? duration) =>
-        duration is null || duration.ToTimeSpan() <= TimeSpan.Zero ? "-" : HumanDuration.Format(duration.ToTimeSpan());
+        duration is null || duration.ToTimeSpan() <= TimeSpan.Zero ? "-" : Humanize.Duration(duration.ToTimeSpan());
 
     /// <summary>Names and tags come from configuration files and the network: never markup.</summary>
     private static Spectre.Console.Rendering.IRenderable[] Cells(params string[] values) =>

@@ -1,6 +1,7 @@
 using Backy.Daemon.Scheduling;
 using Backy.Protocol.V1;
 using Backy.Storage;
+using Backy.Storage.Editing;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -59,24 +60,33 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
         return Task.FromResult(new SetRevisionTagsResponse { Removed = removed });
     }
 
-    private static bool SetTags(JobDirectory directory, SetRevisionTagsRequest request)
+    private bool SetTags(JobDirectory directory, SetRevisionTagsRequest request)
     {
-        using var backupLock = FileLock.TryAcquire(Path.Join(directory.Path, JobLocks.BackupLockName), exclusive: true)
-            ?? throw Fail(StatusCode.Unavailable, $"backup '{directory.Name}' is locked by another backup or revision change; try again later");
         if (!File.Exists(directory.RevisionPath(request.Revision)))
             throw Fail(StatusCode.NotFound, $"no revision {request.Revision} in backup '{directory.Name}'");
-        var revision = directory.LoadRevision(request.Revision);
-        if (!revision.Tags.SetEquals(request.OldTags))
-            throw Fail(StatusCode.FailedPrecondition,
-                $"revision {revision.Id} has tags [{string.Join(',', revision.Tags)}], not the expected [{string.Join(',', request.OldTags.Order(StringComparer.Ordinal))}]");
-        if (request.NewTags.Count == 0 && request.Autoremove)
+        var editor = new RevisionEditor(directory, time, logger);
+        try
         {
-            directory.RemoveRevision(revision.Id);
-            return true;
+            // force: the caller's schedule chose these tags; this server has no schedule for the directory.
+            return editor.EditTags(TagAction.Set, request.Revision, request.NewTags.ToHashSet(StringComparer.Ordinal),
+                expect: request.OldTags.ToHashSet(StringComparer.Ordinal), autoremove: request.Autoremove, force: true).Removed;
         }
-        revision.Tags = new SortedSet<string>(request.NewTags, StringComparer.Ordinal);
-        directory.WriteRevision(revision);
-        return false;
+        catch (TagExpectationException e)
+        {
+            throw Fail(StatusCode.FailedPrecondition, e.Message);
+        }
+        catch (BackyException e) when (IsLocked(directory))
+        {
+            throw Fail(StatusCode.Unavailable, e.Message);
+        }
+    }
+
+    /// <summary>Whether a backup or revision change holds the job right now (the editor reports
+    /// that as a plain BackyException; the caller should retry later rather than give up).</summary>
+    private static bool IsLocked(JobDirectory directory)
+    {
+        using var probe = FileLock.TryAcquire(Path.Join(directory.Path, JobLocks.BackupLockName), exclusive: true);
+        return probe is null;
     }
 
     private string Resolve(string name) => DeadBackupDirectories.Resolve(daemon.Config.Global.BaseDir, name, JobNames());

@@ -102,6 +102,20 @@ public class BackupsServiceTests
     }
 
     [Test]
+    public async Task Set_tags_while_the_backup_is_locked_is_Unavailable_and_changes_nothing(CancellationToken ct)
+    {
+        await using var api = await ApiHarness.StartAsync();
+        var (dead, rev) = DeadBackupWithRevision(api, ["daily"]);
+        using var held = Backy.Storage.Locks.JobLocks.AcquireBackup(dead.Path, "hold");
+
+        var e = await ApiHarness.Refusal(async () => await api.BackupsClient().SetRevisionTagsAsync(
+            Tags("moved", rev.Id, old: ["daily"], @new: [], autoremove: true), ApiHarness.Auth().WithCancellationToken(ct)));
+
+        Assert.That(e.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+        Assert.That(dead.LoadRevision(rev.Id).Tags, Is.EqualTo(new[] { "daily" }));
+    }
+
+    [Test]
     public async Task Set_tags_of_an_unknown_revision_is_NotFound(CancellationToken ct)
     {
         await using var api = await ApiHarness.StartAsync();

@@ -95,8 +95,6 @@ public class DaemonApiTests
     [Test]
     public async Task Client_sends_the_global_task_id_and_logs_it(CancellationToken ct)
     {
-        if (!Backy.Worker.JobCommandLine.CreateRoot().Options.Any(o => o.Name == "--taskid"))
-            Assert.Ignore("the global -t option is not on the command line yet");
         await using var bed = new DaemonTestBed();
         WriteConfig(bed, jobs: ["alpha"]);
         Fresh(bed, "alpha");
