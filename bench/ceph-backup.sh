@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Ceph benchmark: Backy's ceph-rbd source against rbd itself, on a throwaway cluster (scripts/ceph-cluster).
+#
+#   bench/ceph-backup.sh [SIZE_MIB]     (default 1024; results in bench/out/ceph/results.tsv)
+#
+# Measures, on one image made by make-image.py (30 % holes, 40 % text, 30 % random):
+#   rbd-export     rbd export of the snapshot into a pipe (the read limit Backy builds on)
+#   full           Backy's first backup (full read, hash, compress, write chunks, verify 1 %)
+#   full-reread    a full-always backup of unchanged data (full read + hash; every chunk exists)
+#   incremental    a backup after 1 % of the 4 MiB blocks got a 4 KiB write (rbd export-diff)
+# Every step runs twice; the faster run counts (the first one warms the OSD's and the page cache).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+size_mib=${1:-1024}
+out=${BENCH_OUT:-$here/out}/ceph
+py=/usr/bin/python3
+rm -rf "$out"; mkdir -p "$out"
+cluster="$out/cluster"
+
+echo "== building backy-worker (Release)"
+dotnet build "$root/src/Backy.Worker/Backy.Worker.csproj" -c Release -o "$out/bin" -v q -nologo >/dev/null
+worker="$out/bin/backy-worker"
+
+echo "== starting a cluster"
+# memstore keeps everything in RAM: image + one snapshot's copy-on-write + headroom.
+CEPH_STORE_BYTES=$(( (size_mib * 3 + 2048) << 20 )) "$root/scripts/ceph-cluster" start "$cluster"
+trap '"$root/scripts/ceph-cluster" stop "$cluster"' EXIT
+eval "$("$root/scripts/ceph-cluster" env "$cluster")"
+
+echo "== making a ${size_mib} MiB image"
+$py "$here/make-image.py" "$out/image.raw" "$size_mib" 1
+rbd import --no-progress "$out/image.raw" rbd/bench
+rm -f "$out/image.raw"
+rbd snap create --no-progress rbd/bench@base
+
+results="$out/results.tsv"
+: > "$results"
+# best STEP COMMAND: runs COMMAND twice (after PREPARE, if set), records the faster wall time.
+best() {
+  local step=$1; shift
+  local b=""
+  for _ in 1 2; do
+    [ -z "${PREPARE:-}" ] || eval "$PREPARE"
+    local t0 t1 s
+    t0=$(date +%s.%N)
+    eval "$*" >/dev/null 2>"$out/$step.err" || { echo "FAILED: $step"; cat "$out/$step.err"; exit 1; }
+    t1=$(date +%s.%N)
+    s=$(echo "$t1 - $t0" | bc)
+    if [ -z "$b" ] || [ "$(echo "$s < $b" | bc)" = 1 ]; then b=$s; fi
+  done
+  printf '%s\t%.2f\n' "$step" "$b" >> "$results"
+  printf '  %-12s %7.2f s  (%.0f MiB/s)\n' "$step" "$b" "$(echo "$size_mib / $b" | bc -l)"
+}
+
+job() {  # job NAME EXTRA-CONFIG: a fresh job directory backing up rbd/bench
+  rm -rf "$out/$1"; mkdir -p "$out/$1"
+  printf 'source:\n  type: ceph-rbd\n  pool: rbd\n  image: bench\n%sschedule:\n  daily: {interval: 1d, keep: 7}\n' "$2" > "$out/$1/config"
+}
+
+echo "== timings (best of two)"
+best rbd-export "rbd export --no-progress rbd/bench@base - | cat > /dev/null"
+PREPARE='job full ""' best full "$worker -b $out/full backup daily"
+job reread $'  full-always: true\n'
+"$worker" -b "$out/reread" backup daily >/dev/null
+best full-reread "$worker -b $out/reread backup daily"
+
+# 1 % of the blocks (at least one) get a 4 KiB write at a random place, through rbd import-diff.
+mutate() {
+  $py - "$size_mib" <<'PY' | rbd import-diff --no-progress - rbd/bench
+import random, struct, sys
+size = int(sys.argv[1]) << 20
+blocks = size // (4 << 20)
+rnd = random.Random()
+out = sys.stdout.buffer
+out.write(b"rbd diff v1\n" + b"s" + struct.pack("<Q", size))
+for b in sorted(rnd.sample(range(blocks), max(1, blocks // 100))):
+    off = b * (4 << 20) + rnd.randrange(0, (4 << 20) - 4096)
+    out.write(b"w" + struct.pack("<QQ", off, 4096) + rnd.randbytes(4096))
+out.write(b"e")
+PY
+}
+job incr ""
+"$worker" -b "$out/incr" backup daily >/dev/null
+PREPARE=mutate best incremental "$worker -b $out/incr backup daily"
+grep -q "as a diff from" "$out/incr/backy.log" || { echo "FAILED: the incremental backup did not use export-diff"; exit 1; }
+
+echo "== results ($results)"
+awk -F'\t' '{t[$1]=$2} END {
+  printf "full-read (full-always, no new chunks) vs rbd export into a pipe: %.2fx\n", t["full-reread"]/t["rbd-export"];
+  printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental"], t["full"], 100*t["incremental"]/t["full"] }' "$results" | tee -a "$out/summary.txt"
