@@ -123,6 +123,49 @@ public class UpgradeWorkerTests
         Assert.That(Directory.EnumerateFiles(_builder.ChunkDir, "*.chunk.lzo", SearchOption.AllDirectories), Is.Empty);
     }
 
+    [Test, CancelAfter(240_000), Category("Slow")]
+    public async Task A_backup_on_a_partly_upgraded_job_uses_the_converted_newest_revision_as_parent(CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var newest = _builder.Order[^1];
+        var source = Path.Combine(Path.GetDirectoryName(_dir)!, Path.GetFileName(_dir) + ".image");
+        var image = (byte[])_builder.Images[newest].Clone();
+        image.AsSpan(100, 5000).Fill(0x5a);
+        await File.WriteAllBytesAsync(source, image, ct);
+        await File.WriteAllTextAsync(Path.Combine(_dir, "config"),
+            $"source:\n  type: file\n  filename: {source}\nschedule:\n  daily: {{interval: 1d, keep: 7}}\n", ct);
+        try
+        {
+            // Stop the upgrade after the newest revision is converted, while the next one converts.
+            var seen = 0;
+            await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                new JobUpgrader(new JobDirectory(_dir), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+                {
+                    Checkpoint = step => { if (step == "copied" && ++seen == 2) throw new InvalidOperationException("stop"); },
+                }.RunAsync(ct));
+
+            var backup = await RunAsync(ct, "backup", "daily");
+
+            Assert.That(backup.ExitCode, Is.EqualTo(0), backup.StdErr);
+            var job = new JobDirectory(_dir);
+            var added = job.LoadRevisions().Single(r => !_builder.Images.ContainsKey(r.Id));
+            Assert.That(added.Parent, Is.EqualTo(newest));
+            Bytes.AssertSame(image, await RestoreAsync(added.Id, ct), "the new backup");
+            await AssertEveryRevisionRestoresAsync(ct);
+            var status = await RunAsync(ct, "status");
+            Assert.That(status.StdOut, Does.Contain("old chunked").And.Contain("current"));
+
+            var upgrade = await RunAsync(ct, "upgrade");
+            Assert.That(upgrade.ExitCode, Is.EqualTo(0), upgrade.StdErr);
+            await AssertEveryRevisionRestoresAsync(ct);
+            Bytes.AssertSame(image, await RestoreAsync(added.Id, ct), "the new backup after the upgrade");
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
     private static int ConvertingLines(string log)
     {
         if (!File.Exists(log)) return 0;
