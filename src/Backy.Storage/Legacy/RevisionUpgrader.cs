@@ -37,6 +37,9 @@ public sealed class RevisionUpgrader
     /// every crash window ("copied", "staged", "parked", "placed", "switched").</summary>
     internal Action<string>? Checkpoint { get; init; }
 
+    /// <summary>Blocks converted at once: one per core, like a backup's workers.</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Returns the number of new chunk files written and old chunk files deleted.</summary>
     public (long Written, long Deleted) Convert(Revision revision, bool forcedWrite, CancellationToken cancellationToken)
     {
@@ -66,7 +69,10 @@ public sealed class RevisionUpgrader
         return (written, deleted);
     }
 
-    /// <summary>Reads the old image block by block (checking every old chunk) and stores it as new chunks.</summary>
+    /// <summary>
+    /// Reads the old image (checking every old chunk) and stores it as new chunks. Blocks are independent
+    /// (each has its own map entry), so they are converted in parallel, one buffer pair per worker.
+    /// </summary>
     private (ChunkMap Map, IReadOnlyCollection<string> Hashes, long Written) CopyData(
         Revision revision, bool forcedWrite, CancellationToken cancellationToken)
     {
@@ -78,27 +84,41 @@ public sealed class RevisionUpgrader
         {
             var hashes = image is LegacyChunkedImage chunked ? chunked.Hashes().ToList() : [];
             var map = new ChunkMap(image.Size);
-            var buffer = new byte[Blocks.Size];
-            var scratch = new byte[ChunkStore.ScratchSize];
             using var session = _job.Chunks.BeginWrite(forcedWrite);
-            for (long block = 0; block < image.BlockCount; block++)
+            var options = new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = cancellationToken };
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                bool present;
-                try { present = image.ReadBlock(block, buffer); }
-                catch (Exception e) when (e is BackyException or IOException)
-                {
-                    throw new LegacyDataException($"block {block}: {e.Message}", e);
-                }
-                if (!present) continue;
-                var data = buffer.AsSpan(0, image.LengthOf(block));
-                if (Blocks.IsAllZero(data)) continue; // our format stores zeros as holes
-                var id = ChunkId.Of(data);
-                map.Entries[block] = id;
-                session.Write(id, data, scratch);
+                Parallel.For(0, image.BlockCount, options,
+                    () => (Block: GC.AllocateUninitializedArray<byte>(Blocks.Size), Scratch: GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize)),
+                    (block, _, buffers) =>
+                    {
+                        ConvertBlock(image, block, map, session, buffers.Block, buffers.Scratch);
+                        return buffers;
+                    },
+                    _ => { });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is LegacyDataException) is { } bad)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(bad).Throw();
             }
             session.Commit();
             return (map, hashes, session.ChunksWritten);
         }
+    }
+
+    private static void ConvertBlock(IRevisionImage image, long block, ChunkMap map, ChunkWriteSession session, byte[] buffer, byte[] scratch)
+    {
+        bool present;
+        try { present = image.ReadBlock(block, buffer); }
+        catch (Exception e) when (e is BackyException or IOException)
+        {
+            throw new LegacyDataException($"block {block}: {e.Message}", e);
+        }
+        if (!present) return;
+        var data = buffer.AsSpan(0, image.LengthOf(block));
+        if (Blocks.IsAllZero(data)) return; // our format stores zeros as holes
+        var id = ChunkId.Of(data);
+        map.Entries[block] = id;
+        session.Write(id, data, scratch);
     }
 }
