@@ -6,6 +6,7 @@ using Backy.Daemon.Workers;
 using Backy.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Quartz;
@@ -116,14 +117,16 @@ public static partial class DaemonHost
         builder.SetMinimumLevel(LogLevel.Debug);
         builder.AddProvider(fileLog);
         // The manual: logs always go to stderr (the journal under systemd); Debug only with -v.
-        // (Under systemd, UseSystemd switches the console formatter to the journal's format.)
+        // Under systemd, UseSystemd picks the journal's format (priority prefixes, no timestamps);
+        // elsewhere one line per message with a UTC timestamp.
         builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.Configure<SimpleConsoleFormatterOptions>(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
-            o.UseUtcTimestamp = true;
-        });
+        if (!SystemdHelpers.IsSystemdService())
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss ";
+                o.UseUtcTimestamp = true;
+            });
         builder.AddFilter<ConsoleLoggerProvider>("Backy", verbose ? LogLevel.Debug : LogLevel.Information);
         builder.AddFilter("Quartz", LogLevel.Warning);
         builder.AddFilter("Microsoft", LogLevel.Warning);
