@@ -97,10 +97,10 @@ internal sealed partial class ClientSession
             $"cannot reach the backy daemon at {url}: {Innermost(e.Status.DebugException).Message}",
         StatusCode.Unavailable => $"cannot reach the backy daemon at {url}: {e.Status.Detail}",
         StatusCode.Unauthenticated => $"the backy daemon at {url} refused the token: {e.Status.Detail}",
-        StatusCode.PermissionDenied => $"the backy daemon at {url} denied the call: {e.Status.Detail}",
         StatusCode.DeadlineExceeded => $"the backy daemon at {url} did not answer in time",
-        StatusCode.Internal or StatusCode.Unknown => $"the backy daemon at {url} failed: {e.Status.Detail}",
-        _ => e.Status.Detail,
+        // The daemon's own messages for bad input name the thing and the reason already.
+        StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition => e.Status.Detail,
+        _ => $"the backy daemon at {url} answered {e.StatusCode}: {e.Status.Detail}",
     };
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);

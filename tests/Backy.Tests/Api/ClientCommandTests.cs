@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Backy.Daemon.Scheduling;
 using Backy.Daemon.Api;
 
@@ -182,4 +183,16 @@ public class ClientCommandTests
 
     private static string JobsTableTime(DateTimeOffset time, TimeZoneInfo zone) =>
         TimeZoneInfo.ConvertTime(time, zone).ToString("yyyy-MM-dd HH:mm:ss");
+}
+
+public class ClientErrorTests
+{
+    private static readonly Uri Url = new("http://127.0.0.1:6023");
+
+    [TestCase(StatusCode.NotFound, "unknown job 'x'", "unknown job 'x'")]
+    [TestCase(StatusCode.PermissionDenied, "backup 'a' is an active job on this server", "the backy daemon at http://127.0.0.1:6023/ answered PermissionDenied: backup 'a' is an active job on this server")]
+    [TestCase(StatusCode.Unimplemented, "", "the backy daemon at http://127.0.0.1:6023/ answered Unimplemented: ")]
+    [TestCase(StatusCode.Unauthenticated, "unknown token", "the backy daemon at http://127.0.0.1:6023/ refused the token: unknown token")]
+    public void Daemon_answers_become_one_line_naming_the_daemon_where_the_detail_does_not(StatusCode code, string detail, string expected) =>
+        Assert.That(Backy.Cli.Client.ClientSession.Describe(new RpcException(new Status(code, detail)), Url), Is.EqualTo(expected));
 }
