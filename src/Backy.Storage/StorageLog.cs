@@ -41,8 +41,8 @@ internal static partial class StorageLog
     [LoggerMessage(1030, LogLevel.Information, "Verifying revision {Revision}: {Chunks} chunks to read, {Skipped} already proven")]
     public static partial void VerifyStarted(this ILogger logger, string revision, int chunks, int skipped);
 
-    [LoggerMessage(1031, LogLevel.Error, "Revision {Revision} failed verification: {Message}; bad chunk file deleted")]
-    public static partial void VerifyBadChunk(this ILogger logger, string revision, string message);
+    [LoggerMessage(1031, LogLevel.Error, "{Message}; bad chunk file deleted")]
+    public static partial void VerifyBadChunk(this ILogger logger, string message);
 
     [LoggerMessage(1032, LogLevel.Information, "Revision {Revision} verified")]
     public static partial void VerifyPassed(this ILogger logger, string revision);

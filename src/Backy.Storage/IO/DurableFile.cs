@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Backy.Storage.IO;
@@ -44,7 +45,7 @@ public static class DurableFile
     {
         var fd = (int)handle.DangerousGetHandle();
         if (Posix.Fsync(fd) != 0)
-            throw new BackyException($"cannot sync '{pathForErrors}': {Posix.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
+            throw new BackyException($"cannot sync '{pathForErrors}': {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
     }
 
     /// <summary>
@@ -61,30 +62,21 @@ public static class DurableFile
     /// </summary>
     public static void TryGrowPipe(int fd) => Posix.Fcntl(fd, Posix.F_SETPIPE_SZ, 1 << 20);
 
-    public static void FsyncDirectory(string directory)
-    {
-        var fd = Posix.Open(directory, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
-        if (fd < 0)
-            throw new BackyException($"cannot open directory '{directory}': {Posix.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
-        try
-        {
-            if (Posix.Fsync(fd) != 0)
-                throw new BackyException($"cannot sync directory '{directory}': {Posix.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
-        }
-        finally { Posix.Close(fd); }
-    }
+    public static void FsyncDirectory(string directory) => OnDirectory(directory, Posix.Fsync, "sync directory");
 
     /// <summary>Flushes every dirty page of the file system holding <paramref name="directory"/>: one call
     /// instead of one fsync per chunk file, which is what makes batched chunk writes cheap.</summary>
-    public static void SyncFileSystem(string directory)
+    public static void SyncFileSystem(string directory) => OnDirectory(directory, Posix.Syncfs, "sync file system of");
+
+    private static void OnDirectory(string directory, Func<int, int> call, string what)
     {
         var fd = Posix.Open(directory, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
         if (fd < 0)
-            throw new BackyException($"cannot open directory '{directory}': {Posix.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
+            throw new BackyException($"cannot open directory '{directory}': {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
         try
         {
-            if (Posix.Syncfs(fd) != 0)
-                throw new BackyException($"cannot sync file system of '{directory}': {Posix.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
+            if (call(fd) != 0)
+                throw new BackyException($"cannot {what} '{directory}': {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
         }
         finally { Posix.Close(fd); }
     }

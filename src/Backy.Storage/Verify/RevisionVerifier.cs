@@ -92,7 +92,7 @@ public sealed class RevisionVerifier
                 {
                     bad[id] = e.Message;
                     _job.Chunks.Delete(id);
-                    _logger.VerifyBadChunk("-", e.Message);
+                    _logger.VerifyBadChunk(e.Message);
                 }
                 return buffers;
             },
