@@ -13,7 +13,7 @@ public static class TagsCommand
 {
     public static Command Create(GlobalOptions globals)
     {
-        var force = new Option<bool>("--force", "-f") { Description = "Accept tags that are not in the schedule and do not start with 'manual:'" };
+        var force = ForceOption.Create();
         var autoremove = new Option<bool>("--autoremove") { Description = "Remove the revision if it has no tags left" };
         var expect = new Option<string?>("--expect")
         {

@@ -23,7 +23,7 @@ public class WorkerErrorTests
         TestImages.WriteMixed(t.ImagePath, 100);
         var refused = await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "hourly");
         Assert.That(refused.ExitCode, Is.EqualTo(1));
-        Assert.That(refused.StdErr, Does.Contain("backy-worker: unknown tag(s) 'hourly'"));
+        Assert.That(refused.StdErr, Does.Contain("backy-worker: unknown tag 'hourly'"));
         Assert.That((await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "-f", "hourly")).ExitCode, Is.Zero);
         Assert.That((await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "manual:x,daily")).ExitCode, Is.Zero);
         Assert.That(t.Job.CompleteRevisions()[^1].Tags, Is.EqualTo(new[] { "daily", "manual:x" }));
