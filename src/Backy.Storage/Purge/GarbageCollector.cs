@@ -38,6 +38,7 @@ public sealed class GarbageCollector
         }
         using (purgeLock)
         {
+            Legacy.LegacyPurge.Run(_job, _logger);
             var orphans = 0;
             foreach (var map in _job.OrphanChunkMaps().ToList())
             {

@@ -166,6 +166,52 @@ public class UpgradeWorkerTests
         }
     }
 
+    [Test, CancelAfter(240_000), Category("Slow")]
+    public async Task Forgetting_a_legacy_revision_frees_the_old_chunks_only_it_used_at_the_next_purge(CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var victim = _builder.Order[1]; // the oldest chunked revision
+        var chunked = _builder.Order.Where(id => File.ReadAllText(Path.Combine(_dir, id)).StartsWith('{')).ToList();
+        var others = chunked.Where(id => id != victim)
+            .SelectMany(id => LegacyChunkMap.Read(Path.Combine(_dir, id)).Hashes()).ToHashSet();
+        var own = LegacyChunkMap.Read(Path.Combine(_dir, victim)).Hashes().Where(h => !others.Contains(h)).ToList();
+        Assert.That(own, Is.Not.Empty, "fixture: the revision has chunks of its own");
+
+        var forget = await RunAsync(ct, "forget", "-r", victim);
+        Assert.That(forget.ExitCode, Is.EqualTo(0), forget.StdErr);
+        var purge = await RunAsync(ct, "purge");
+
+        Assert.That(purge.ExitCode, Is.EqualTo(0), purge.StdErr);
+        var store = new LegacyChunkStore(_builder.ChunkDir);
+        Assert.That(own.Where(h => store.Locate(h) is not null), Is.Empty);
+        Assert.That(others.Where(h => store.Locate(h) is null), Is.Empty);
+        _builder.Images.Remove(victim);
+        await AssertEveryRevisionRestoresAsync(ct);
+    }
+
+    [TestCase("placed", 2), TestCase("switched", 1), CancelAfter(240_000), Category("Slow")]
+    public async Task Purge_after_an_interrupted_upgrade_cleans_up_and_every_revision_restores(string step, int nth, CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var seen = 0;
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            new JobUpgrader(new JobDirectory(_dir), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            {
+                Checkpoint = s => { if (s == step && ++seen == nth) throw new InvalidOperationException("stop"); },
+            }.RunAsync(ct));
+        Assert.That(Directory.EnumerateFiles(_dir, "*" + LegacyFormat.ParkedSuffix), Is.Not.Empty, "fixture: interrupted mid-switch");
+
+        var purge = await RunAsync(ct, "purge");
+
+        Assert.That(purge.ExitCode, Is.EqualTo(0), purge.StdErr);
+        Assert.That(Directory.EnumerateFiles(_dir).Select(Path.GetFileName),
+            Has.None.EndsWith(LegacyFormat.ParkedSuffix).And.None.EndsWith(LegacyFormat.StagedMapSuffix));
+        await AssertEveryRevisionRestoresAsync(ct);
+        var upgrade = await RunAsync(ct, "upgrade");
+        Assert.That(upgrade.ExitCode, Is.EqualTo(0), upgrade.StdErr);
+        await AssertEveryRevisionRestoresAsync(ct);
+    }
+
     private static int ConvertingLines(string log)
     {
         if (!File.Exists(log)) return 0;
