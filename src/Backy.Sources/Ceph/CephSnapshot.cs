@@ -15,8 +15,12 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
     private readonly ILogger _logger;
     private readonly Lazy<RbdSnapshotReader> _reader;
 
-    public CephSnapshot(CephRbdSource source, string name, long size, SnapshotRequest request, ILogger logger)
+    private readonly IReadOnlyList<RbdSnapshot> _snapshots;
+
+    /// <param name="snapshots">The image's snapshots right after this one was taken.</param>
+    public CephSnapshot(CephRbdSource source, string name, long size, IReadOnlyList<RbdSnapshot> snapshots, SnapshotRequest request, ILogger logger)
     {
+        _snapshots = snapshots;
         _source = source;
         _name = name;
         Size = size;
@@ -30,18 +34,18 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
 
     public VerificationPolicy Verification => VerificationPolicy.Sampled;
 
-    public async Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken)
+    public Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken)
     {
-        if (_source.FullAlways || !_request.AllowDiff || _request.ParentRevisionId is not { } parent) return null;
+        if (_source.FullAlways || !_request.AllowDiff || _request.ParentRevisionId is not { } parent) return Task.FromResult<ISourceDiff?>(null);
         var from = CephRbdSource.SnapshotName(parent);
-        var snapshots = await _source.Rbd.ListSnapshotsAsync(_source.Image, cancellationToken).ConfigureAwait(false);
-        if (!snapshots.Any(s => s.Name == from))
+        if (!_snapshots.Any(s => s.Name == from))
         {
             LogParentSnapshotGone(_logger, _source.Image.At(from));
-            return null;
+            return Task.FromResult<ISourceDiff?>(null);
         }
         LogDiff(_logger, _source.Image.At(_name), from);
-        return new RbdDiffReader(_source.Rbd.ExportDiff(_source.Image, from, _name), $"rbd export-diff --from-snap {from} {_source.Image.At(_name)}", Size);
+        return Task.FromResult<ISourceDiff?>(
+            new RbdDiffReader(_source.Rbd.ExportDiff(_source.Image, from, _name), $"rbd export-diff --from-snap {from} {_source.Image.At(_name)}", Size));
     }
 
     public Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) =>
@@ -55,7 +59,7 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
     {
         // Close the librbd handle before removing the snapshot it has open.
         if (_reader.IsValueCreated) _reader.Value.Dispose();
-        return _source.CleanUpSnapshotsAsync(_name, success);
+        return _source.CleanUpSnapshotsAsync(_name, success, _snapshots);
     }
 
     public ValueTask DisposeAsync()

@@ -60,6 +60,8 @@ public sealed partial class FlyingCircusSource : CephRbdSource
 
     protected override async Task TakeSnapshotAsync(string name, CancellationToken cancellationToken)
     {
+        // Never ask the hypervisor to snapshot an image that is not there.
+        await Ready(() => Rbd.ListSnapshotsAsync(Image, cancellationToken)).ConfigureAwait(false);
         using var consul = new ConsulKv(_consul, _token, RequestTimeout);
         try
         {

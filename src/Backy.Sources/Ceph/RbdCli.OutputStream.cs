@@ -43,6 +43,7 @@ public sealed partial class RbdCli
             var command = _owner.Build(_arguments)
                 .WithStandardOutputPipe(PipeTarget.Create(async (stdout, ct) =>
                 {
+                    LogPipe(_owner._logger, _arguments[0], stdout.GetType().Name, PipeTuning.TryEnlarge(stdout));
                     _stdout.TrySetResult(stdout);
                     await _released.Task.WaitAsync(ct).ConfigureAwait(false);
                 }))

@@ -15,7 +15,7 @@ namespace Backy.Sources.Ceph;
 public sealed partial class RbdCli
 {
     // rbd prints this errno text when the pool, image or snapshot does not exist.
-    private const string NotFound = "(2) No such file or directory";
+    internal const string NotFound = "(2) No such file or directory";
 
     private readonly CephClientOptions _options;
     private readonly ILogger _logger;
@@ -144,6 +144,9 @@ public sealed partial class RbdCli
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "rbd {Subcommand} exited with {ExitCode} after {Milliseconds:F0} ms")]
     private static partial void LogExited(ILogger logger, string subcommand, int exitCode, double milliseconds);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Debug, Message = "rbd {Subcommand} stdout: {StreamType}, pipe size {PipeSize}")]
+    private static partial void LogPipe(ILogger logger, string subcommand, string streamType, int pipeSize);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "rbd: {Line}")]
     private static partial void LogStderr(ILogger logger, string line);

@@ -35,7 +35,7 @@ public class CephFailureTests
             var (exit, stderr) = await job.TryBackupAsync(ct);
 
             Assert.That(exit, Is.EqualTo(1));
-            Assert.That(stderr, Does.Contain($"cannot read source {image}:").And.Contain("rbd info"));
+            Assert.That(stderr, Does.Contain($"cannot read source {image}: 'rbd snap create").And.Contain("failed with exit code"));
             Assert.That(job.Job.LoadRevisions().Select(r => r.Id), Is.EqualTo(new[] { first.Id }), "no new revision, complete or not");
         }
         finally
