@@ -74,7 +74,7 @@ blocks = size // (4 << 20)
 rnd = random.Random()
 out = sys.stdout.buffer
 out.write(b"rbd diff v1\n" + b"s" + struct.pack("<Q", size))
-for b in sorted(rnd.sample(range(blocks), max(1, blocks // 100))):
+for b in sorted(rnd.sample(range(blocks), max(1, -(-blocks // 100)))):  # ceil: 1 % rounded up
     off = b * (4 << 20) + rnd.randrange(0, (4 << 20) - 4096)
     out.write(b"w" + struct.pack("<QQ", off, 4096) + rnd.randbytes(4096))
 out.write(b"e")
