@@ -21,11 +21,9 @@ public class DaemonApiTests
     public async Task Every_client_action_works_against_the_real_daemon(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        var port = WriteConfig(bed, jobs: ["alpha", "beta"]);
         Fresh(bed, "alpha", "beta");
         Directory.CreateDirectory(bed.JobDir("retired"));
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        var port = await StartAsync(bed, ct, jobs: ["alpha", "beta"]);
 
         var jobs = await Client(bed, ct, "jobs");
         var status = await Client(bed, ct, "status");
@@ -57,10 +55,8 @@ public class DaemonApiTests
     public async Task Missing_and_wrong_tokens_are_refused_without_logging_them(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        var port = WriteConfig(bed, jobs: ["alpha"]);
         Fresh(bed, "alpha");
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        var port = await StartAsync(bed, ct, jobs: ["alpha"]);
         var url = $"http://127.0.0.1:{port}";
 
         var wrong = await ClientRunner.ExecutableAsync(["--url", url, "--token", "not-it", "status"], ct);
@@ -78,10 +74,8 @@ public class DaemonApiTests
     public async Task Task_id_of_a_call_is_in_the_daemon_log_with_what_the_call_did(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        var port = WriteConfig(bed, jobs: ["alpha"]);
         Fresh(bed, "alpha");
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        var port = await StartAsync(bed, ct, jobs: ["alpha"]);
         using var connection = new Backy.Daemon.Api.ApiConnection(new Uri($"http://127.0.0.1:{port}"), Token, "trace-4711");
 
         await connection.Jobs.ReloadAsync(new ReloadRequest(), connection.Call(ct));
@@ -96,10 +90,8 @@ public class DaemonApiTests
     public async Task Client_sends_the_global_task_id_and_logs_it(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        WriteConfig(bed, jobs: ["alpha"]);
         Fresh(bed, "alpha");
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        await StartAsync(bed, ct, jobs: ["alpha"]);
 
         var traced = await ClientRunner.ExecutableAsync(["-c", bed.ConfigPath, "run", "alpha"], ct, taskId: "trace-4712", verbose: true);
         await DaemonTestBed.WaitUntilAsync(() => bed.Log.Contains("(task trace-4712)"), ct);
@@ -112,10 +104,8 @@ public class DaemonApiTests
     public async Task Client_reaches_the_daemon_over_tls_with_a_self_signed_certificate(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        WriteConfig(bed, jobs: ["alpha"], tls: TestCertificate.Create(bed.Root));
         Fresh(bed, "alpha");
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        await StartAsync(bed, ct, jobs: ["alpha"], tls: TestCertificate.Create(bed.Root));
 
         var result = await Client(bed, ct, "jobs");
 
@@ -127,10 +117,8 @@ public class DaemonApiTests
     public async Task Reload_that_changes_the_port_moves_the_api(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        var oldPort = WriteConfig(bed, jobs: ["alpha"]);
         Fresh(bed, "alpha");
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        var oldPort = await StartAsync(bed, ct, jobs: ["alpha"]);
         var newPort = WriteConfig(bed, jobs: ["alpha"]);
 
         // The config file already names the new port: the reload goes to the old one.
@@ -148,12 +136,10 @@ public class DaemonApiTests
     public async Task Check_is_CRITICAL_for_an_overdue_job(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        WriteConfig(bed, jobs: ["alpha", "late"]);
         Fresh(bed, "alpha");
         WriteRevision(bed, "late", DateTimeOffset.UtcNow.AddDays(-3));
         bed.Mark("late", "fail"); // its catch-up run fails, so it stays overdue
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        await StartAsync(bed, ct, jobs: ["alpha", "late"]);
 
         var check = await PollCheckAsync(bed, 2, ct);
 
@@ -165,12 +151,10 @@ public class DaemonApiTests
     public async Task Check_is_WARNING_for_a_quarantine_report(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();
-        WriteConfig(bed, jobs: ["alpha"]);
         Fresh(bed, "alpha");
         Directory.CreateDirectory(Path.Join(bed.JobDir("alpha"), "quarantine"));
         File.WriteAllText(Path.Join(bed.JobDir("alpha"), "quarantine", "q1.report"), "uuid: q1\n");
-        bed.StartDaemon();
-        await WaitForApiAsync(bed, ct);
+        await StartAsync(bed, ct, jobs: ["alpha"]);
 
         var check = await Client(bed, ct, "check");
 
@@ -188,6 +172,16 @@ public class DaemonApiTests
 
         Assert.That(check.ExitCode, Is.EqualTo(3), check.ToString());
         Assert.That(check.Out, Does.StartWith($"UNKNOWN - cannot reach the backy daemon at http://127.0.0.1:{port}/"));
+    }
+
+    /// <summary>Writes the config (api on a free loopback port), starts the daemon and waits until
+    /// the API answers; returns the port.</summary>
+    private static async Task<int> StartAsync(DaemonTestBed bed, CancellationToken ct, string[] jobs, (string Cert, string Key)? tls = null)
+    {
+        var port = WriteConfig(bed, jobs, tls);
+        bed.StartDaemon();
+        await WaitForApiAsync(bed, ct);
+        return port;
     }
 
     /// <summary>The test bed's config plus an api section on a free loopback port.</summary>
