@@ -32,6 +32,9 @@ internal static partial class StorageLog
     [LoggerMessage(1009, LogLevel.Warning, "Removed revision {Revision} after a failed backup")]
     public static partial void RemovedFailed(this ILogger logger, string revision);
 
+    [LoggerMessage(1010, LogLevel.Warning, "Parent revision {Revision} unusable ({Message}): reading the whole source without it")]
+    public static partial void ParentMapUnreadable(this ILogger logger, string revision, string message);
+
     [LoggerMessage(1020, LogLevel.Information, "Restoring revision {Revision} ({Size} bytes) to {Target}")]
     public static partial void RestoreStarted(this ILogger logger, string revision, long size, string target);
 

@@ -71,8 +71,8 @@ public sealed partial class BackupEngine
         ISourceSnapshot? snapshot = null;
         try
         {
-            snapshot = await source.OpenSnapshotAsync(new SnapshotRequest(revision.Id, parent?.Id, AllowDiff: !forced && parent is not null), cancellationToken).ConfigureAwait(false);
-            var parentMap = parent is null ? null : _job.ReadChunkMap(parent);
+            var parentMap = ReadParentMap(parent);
+            snapshot = await source.OpenSnapshotAsync(new SnapshotRequest(revision.Id, parent?.Id, AllowDiff: !forced && parentMap is not null), cancellationToken).ConfigureAwait(false);
             var map = new ChunkMap(snapshot.Size);
             long chunksWritten, bytesWritten;
             using (var session = _job.Chunks.BeginWrite(forced))
@@ -124,6 +124,21 @@ public sealed partial class BackupEngine
                 await snapshot.CompleteAsync(success, CancellationToken.None).ConfigureAwait(false);
                 await snapshot.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The parent's chunk map, or null when it cannot be read: the parent only saves work (hash shortcut,
+    /// diff), so a backup without it is still complete and correct.
+    /// </summary>
+    private ChunkMap? ReadParentMap(Revision? parent)
+    {
+        if (parent is null) return null;
+        try { return _job.ReadChunkMap(parent); }
+        catch (BackyException e)
+        {
+            _logger.ParentMapUnreadable(parent.Id, e.Message);
+            return null;
         }
     }
 

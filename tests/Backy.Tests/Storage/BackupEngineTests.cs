@@ -157,6 +157,22 @@ public class BackupEngineTests
     }
 
     [Test]
+    public async Task Backup_with_an_unreadable_parent_chunk_map_reads_everything_and_succeeds()
+    {
+        using var t = new TestJob();
+        var image = Image(2L * Blocks.Size + 5, 6);
+        var first = await Engine(t).BackupAsync(new MemorySource { Image = image }, ["daily"], CancellationToken.None);
+        File.Delete(t.Job.ChunkMapPath(first.Id));
+        var source = new MemorySource { Image = image, Diff = [] };
+
+        var second = await Engine(t).BackupAsync(source, ["daily"], CancellationToken.None);
+
+        Assert.That(source.LastRequest!.AllowDiff, Is.False);
+        Assert.That(source.FullReadUsed, Is.True);
+        Bytes.AssertSame(image, await Restore(t, second), "revision made without the parent's map");
+    }
+
+    [Test]
     public async Task Sampled_verification_checks_at_least_one_block()
     {
         Assert.That(BackupEngine.SelectBlocks(3, VerificationPolicy.Sampled).Count(), Is.EqualTo(1));
