@@ -34,6 +34,8 @@ public sealed class InProcessDaemon : IAsyncDisposable
         return new InProcessDaemon(host, log);
     }
 
+    public Housekeeping Housekeeping => _host.Services.GetServices<IHostedService>().OfType<Housekeeping>().Single();
+
     public JobSnapshot Job(string name) => Scheduler.Jobs().Single(j => j.Name == name);
 
     public async ValueTask DisposeAsync()
