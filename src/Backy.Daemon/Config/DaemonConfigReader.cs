@@ -59,7 +59,7 @@ public static class DaemonConfigReader
             var message = e.InnerException?.Message ?? e.Message;
             throw new ConfigValidationException(source, [new ConfigError("(syntax)", (int)e.Start.Line, message)]);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             // YamlDotNet's parser throws this instead of YamlException on some malformed input (ParserFuzzTests).
             throw new ConfigValidationException(source, [new ConfigError("(syntax)", 0, "malformed YAML - " + e.Message)]);

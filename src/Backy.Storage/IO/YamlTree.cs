@@ -9,10 +9,10 @@ public static class YamlTree
     public static YamlMappingNode ParseMapping(string text)
     {
         var stream = new YamlStream();
-        // YamlDotNet throws InvalidOperationException (not YamlException) on some malformed input, e.g. a NUL
+        // YamlDotNet throws InvalidOperationException or ArgumentException (not YamlException) on some malformed input, e.g. a NUL
         // inside a block sequence (found by ParserFuzzTests).
         try { stream.Load(new StringReader(text)); }
-        catch (InvalidOperationException e) { throw new BackyException("malformed YAML - " + e.Message, e); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException) { throw new BackyException("malformed YAML - " + e.Message, e); }
         if (stream.Documents.Count == 0) return new YamlMappingNode();
         return stream.Documents[0].RootNode as YamlMappingNode
             ?? throw new BackyException("expected a YAML mapping at the top level");

@@ -17,7 +17,7 @@ namespace Backy.Tests.Reliability;
 public class ParserFuzzTests
 {
     static readonly TimeSpan Budget = TimeSpan.FromSeconds(2);
-    const int MaxCases = 20_000;
+    const int MaxCases = 1_500;
     const int Seed = 8;
 
     static void Fuzz(byte[] sample, Action<byte[]> parse)
