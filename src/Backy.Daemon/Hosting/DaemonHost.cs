@@ -1,6 +1,7 @@
 using Backy.Daemon.Api;
 using Backy.Daemon.Config;
 using Backy.Daemon.Logging;
+using Backy.Daemon.Peers;
 using Backy.Daemon.Scheduling;
 using Backy.Daemon.Workers;
 using Backy.Storage;
@@ -95,6 +96,7 @@ public static partial class DaemonHost
                 services.AddSingleton(TimeProvider.System);
                 services.AddSingleton(launcherOptions);
                 services.AddSingleton<WorkerLauncher>();
+                services.AddSingleton<PeerSync>();
                 services.AddSingleton<JobRun>();
                 services.AddSingleton<Deadlines>();
                 services.AddQuartz(q =>

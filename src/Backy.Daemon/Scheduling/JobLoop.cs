@@ -118,7 +118,7 @@ public sealed partial class JobLoop
                     }
                     using var scope = _services.Logger.BeginScope(new Dictionary<string, object> { ["Job"] = Name, ["TaskId"] = taskId });
                     var started = _services.Clock.GetTimestamp();
-                    await _services.Run.ExecuteAsync(Name, JobDir, plan.Tags, taskId, environment.Global.BackupCompletedCallback, cancellationToken)
+                    await _services.Run.ExecuteAsync(Name, JobDir, plan.Tags, taskId, environment.Global.BackupCompletedCallback, environment.Peers, cancellationToken)
                         .ConfigureAwait(false);
                     Succeeded(_services.Clock.GetElapsedTime(started));
                 }

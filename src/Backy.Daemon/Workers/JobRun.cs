@@ -1,3 +1,5 @@
+using Backy.Daemon.Config;
+using Backy.Daemon.Peers;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Workers;
@@ -5,22 +7,26 @@ namespace Backy.Daemon.Workers;
 /// <summary>
 /// One scheduled run of a job, as separate worker processes in the original's order: backup with
 /// the due tags, expire, purge, then the completion callback with the job's <c>status --yaml</c>.
-/// (Peer metadata pull/push will sit around expire.) Any failing step fails the run.
+/// Peer revisions are pulled before expire and changed tags pushed after it (<see cref="PeerSync"/>;
+/// peer trouble is logged, it does not fail the run). Any failing worker step fails the run.
 /// </summary>
-public sealed partial class JobRun(WorkerLauncher launcher, ILogger<JobRun> logger)
+public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, ILogger<JobRun> logger)
 {
     /// <param name="jobDir">The job's directory under base-dir.</param>
     /// <param name="tags">Tags for the new revision (never empty).</param>
     /// <param name="callback">backup-completed-callback, or null.</param>
+    /// <param name="peers">The configured peers (may be empty).</param>
     public async Task ExecuteAsync(string job, string jobDir, IReadOnlyCollection<string> tags, string taskId,
-        string? callback, CancellationToken cancellationToken)
+        string? callback, IReadOnlyDictionary<string, PeerConfig> peers, CancellationToken cancellationToken)
     {
         var log = Path.Combine(jobDir, "backy.log");
         string[] Common() => ["-t", taskId, "-b", jobDir, "-l", log];
 
         LogBackup(logger, job, string.Join(',', tags));
         await launcher.RunWorkerAsync([.. Common(), "backup", string.Join(',', tags)], cancellationToken).ConfigureAwait(false);
+        await peerSync.PullAsync(job, jobDir, peers, taskId, cancellationToken).ConfigureAwait(false);
         await launcher.RunWorkerAsync([.. Common(), "expire"], cancellationToken).ConfigureAwait(false);
+        await peerSync.PushAsync(job, jobDir, peers, taskId, cancellationToken).ConfigureAwait(false);
         await launcher.RunWorkerAsync([.. Common(), "purge"], cancellationToken).ConfigureAwait(false);
         if (callback is not null)
         {
