@@ -24,11 +24,11 @@ public static class VerifyCommand
             VerifyResult result;
             using (JobLocks.AcquireBackup(ctx.Job.Path, "verify"))
             {
-                var history = ctx.Job.CompleteRevisions().Where(r => r.IsLocal).ToList();
+                var complete = ctx.Job.CompleteRevisions();
                 var spec = parse.GetValue(revision);
                 var targets = spec is null
-                    ? history.Where(r => r.Trust == Trust.Distrusted).ToList()
-                    : [RevisionSpec.Resolve(spec, history)];
+                    ? complete.Where(r => r.IsLocal && r.Trust == Trust.Distrusted).ToList()
+                    : [LocalOnly(RevisionSpec.Resolve(spec, complete))];
                 if (targets.Count == 0)
                 {
                     ctx.Logger.NothingToVerify();
@@ -44,4 +44,9 @@ public static class VerifyCommand
         }, ct));
         return command;
     }
+
+    /// <summary>A peer revision's data is on the peer: verifying it here would report every chunk missing.</summary>
+    private static Revision LocalOnly(Revision revision) => revision.IsLocal
+        ? revision
+        : throw new BackyException($"revision {revision.Id} is stored on server '{revision.Server}', not here (verify it there)");
 }
