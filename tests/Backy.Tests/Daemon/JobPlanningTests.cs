@@ -23,7 +23,7 @@ public class JobPlanningTests
         var services = DaemonHost.Build(new DaemonOptions(bed.ConfigPath, bed.LogPath), config, log,
             new WorkerLauncherOptions(bed.Worker.Path, TimeSpan.FromSeconds(1))).Services;
         var loopServices = new JobLoopServices(services.GetRequiredService<Deadlines>(), services.GetRequiredService<JobRun>(), clock, NullLogger.Instance);
-        var environment = new JobEnvironment(config.Global, new WorkerSlots(1));
+        var environment = new JobEnvironment(config.Global, new WorkerSlots(1), config.Peers);
         return new JobLoop(config.Jobs["a"], bed.JobDir("a"), () => environment, loopServices);
     }
 
