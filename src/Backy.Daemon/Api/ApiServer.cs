@@ -23,6 +23,11 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
     /// <summary>Calls are short; a stuck one must not hold a rebind or shutdown for long.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The largest request message accepted (ResourceExhausted above it). Real requests are
+    /// a name, a filter or a few tags: well under a kilobyte. grpc-dotnet's default is the same 4 MiB;
+    /// it is written here so the limit is a decision, not an accident of a library version.</summary>
+    public const int MaxReceiveMessageSize = 4 * 1024 * 1024;
+
     private readonly ILogger _logger = loggerFactory.CreateLogger<ApiServer>();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private WebApplication? _app;
@@ -137,8 +142,13 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(daemon);
         builder.Services.AddSingleton(time);
-        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<BearerTokenInterceptor>());
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<BearerTokenInterceptor>();
+            grpc.MaxReceiveMessageSize = MaxReceiveMessageSize;
+        });
         var app = builder.Build();
+        app.UseMiddleware<FailedCallLogging>();
         app.MapGrpcService<JobsService>();
         app.MapGrpcService<BackupsService>();
         try

@@ -27,9 +27,27 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
     public override Task<PurgeDeadBackupResponse> PurgeDeadBackup(PurgeDeadBackupRequest request, ServerCallContext context)
     {
         var path = Resolve(request.Backup);
-        IoErrors(() => File.WriteAllBytes(Path.Join(path, DeadBackupDirectories.PurgePendingMarker), []), request.Backup);
+        IoErrors(() => MarkPurgePending(path, request.Backup), request.Backup);
         LogPurgePending(logger, request.Backup);
         return Task.FromResult(new PurgeDeadBackupResponse());
+    }
+
+    /// <summary>Creates the marker without following a link: a <c>.purge_pending</c> placed as a
+    /// symbolic link must not make the daemon create or truncate a file elsewhere. CreateNew is
+    /// O_EXCL, which refuses an existing link even if it appears after the check.</summary>
+    private static void MarkPurgePending(string path, string backup)
+    {
+        var marker = Path.Join(path, DeadBackupDirectories.PurgePendingMarker);
+        if (new FileInfo(marker).LinkTarget is not null)
+            throw Fail(StatusCode.PermissionDenied, $"backup '{backup}': {DeadBackupDirectories.PurgePendingMarker} is a symbolic link");
+        try
+        {
+            new FileStream(marker, FileMode.CreateNew, FileAccess.Write).Dispose();
+        }
+        catch (IOException) when (File.Exists(marker) && new FileInfo(marker).LinkTarget is null)
+        {
+            // Already purge-pending.
+        }
     }
 
     public override Task<TouchDeadBackupResponse> TouchDeadBackup(TouchDeadBackupRequest request, ServerCallContext context)
@@ -62,7 +80,10 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
 
     private bool SetTags(JobDirectory directory, SetRevisionTagsRequest request)
     {
-        if (!File.Exists(directory.RevisionPath(request.Revision)))
+        // A linked .rev is not a revision of this directory (listing skips it too); following it
+        // would read, and with autoremove act on, another directory's revision.
+        var path = directory.RevisionPath(request.Revision);
+        if (!File.Exists(path) || new FileInfo(path).LinkTarget is not null)
             throw Fail(StatusCode.NotFound, $"no revision {request.Revision} in backup '{directory.Name}'");
         var editor = new RevisionEditor(directory, time, logger);
         try

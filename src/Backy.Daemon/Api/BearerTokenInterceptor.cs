@@ -11,7 +11,9 @@ namespace Backy.Daemon.Api;
 /// Every call needs <c>authorization: Bearer TOKEN</c> with a token from <c>api.tokens</c> (read
 /// per call, so a reload changes them at once). The token's client name and the caller's
 /// <c>taskid</c> become a log scope for everything the call logs. Refusals are logged with the
-/// peer address, never with the token.
+/// peer address, never with the token. Every call that fails with an RpcException (a bad name,
+/// filter, token) is logged here with the client's name; failures that happen before the
+/// interceptor runs (oversized or malformed messages) are left to <see cref="FailedCallLogging"/>.
 /// </summary>
 internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogger<BearerTokenInterceptor> logger) : Interceptor
 {
@@ -28,7 +30,16 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
         var client = Authenticate(context);
         using var clientScope = logger.BeginScope(new Dictionary<string, object> { ["Client"] = client });
         LogCall(logger, context.Method, client, taskId);
-        return await continuation(request, context);
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (RpcException e)
+        {
+            LogFailed(logger, context.Method, client, e.StatusCode, Printable.Of(e.Status.Detail));
+            FailedCallLogging.MarkLogged(context);
+            throw;
+        }
     }
 
     private string Authenticate(ServerCallContext context)
@@ -37,12 +48,14 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
         if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             LogRefused(logger, context.Method, context.Peer, "no bearer token");
+            FailedCallLogging.MarkLogged(context);
             throw new RpcException(new Status(StatusCode.Unauthenticated, "a bearer token is required"));
         }
         var token = header["Bearer ".Length..].Trim();
         if (Lookup(token) is { } client)
             return client;
         LogRefused(logger, context.Method, context.Peer, "unknown token");
+        FailedCallLogging.MarkLogged(context);
         throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown token"));
     }
 
@@ -71,4 +84,7 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "api call {Method} from {Peer} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string peer, string reason);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "api call {Method} from {Client} failed: {Status}: {Detail}")]
+    private static partial void LogFailed(ILogger logger, string method, string client, StatusCode status, string detail);
 }

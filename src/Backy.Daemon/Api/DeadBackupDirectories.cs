@@ -33,7 +33,7 @@ internal static class DeadBackupDirectories
     public static string Resolve(string baseDir, string name, IReadOnlySet<string> jobs)
     {
         if (InvalidReason(name) is { } reason)
-            throw Fail(StatusCode.InvalidArgument, $"invalid backup name '{Printable(name)}': {reason}");
+            throw Fail(StatusCode.InvalidArgument, $"invalid backup name '{Printable.Of(name, 100)}': {reason}");
         if (jobs.Contains(name))
             throw Fail(StatusCode.PermissionDenied, $"backup '{name}' is an active job on this server");
         var path = Path.Join(baseDir, name);
@@ -55,10 +55,6 @@ internal static class DeadBackupDirectories
         _ when name.Length > 255 => "longer than 255 characters",
         _ => null,
     };
-
-    /// <summary>Control characters (NUL, newlines) must not reach logs and messages verbatim.</summary>
-    private static string Printable(string name) =>
-        string.Concat(name.Take(100).Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 
     private static RpcException Fail(StatusCode code, string message) => new(new Status(code, message));
 }

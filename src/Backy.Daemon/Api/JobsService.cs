@@ -33,7 +33,7 @@ internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsServ
     public override Task<RunJobResponse> RunJob(RunJobRequest request, ServerCallContext context)
     {
         if (!daemon.RunNow(request.Job))
-            throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{request.Job}'"));
+            throw new RpcException(new Status(StatusCode.NotFound, $"unknown job '{Printable.Of(request.Job, 100)}'"));
         LogRunRequested(logger, request.Job);
         return Task.FromResult(new RunJobResponse());
     }

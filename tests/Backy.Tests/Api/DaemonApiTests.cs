@@ -174,6 +174,53 @@ public class DaemonApiTests
         Assert.That(check.Out, Does.StartWith($"UNKNOWN - cannot reach the backy daemon at http://127.0.0.1:{port}/"));
     }
 
+    [Test]
+    public async Task Hostile_calls_are_refused_and_logged_and_the_daemon_keeps_serving(CancellationToken ct)
+    {
+        await using var bed = new DaemonTestBed();
+        var aaa = new string('a', 40) + "-vm";
+        Fresh(bed, "alpha", aaa);
+        Directory.CreateDirectory(bed.JobDir("moved"));
+        var wouldBeCreated = Path.Join(bed.Root, "would-be-created");
+        File.CreateSymbolicLink(Path.Join(bed.JobDir("moved"), ".purge_pending"), wouldBeCreated);
+        Directory.CreateSymbolicLink(bed.JobDir("etc"), "/etc");
+        var port = await StartAsync(bed, ct, jobs: ["alpha", aaa]);
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new Grpc.Net.Client.GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8 },
+        });
+        var jobs = new Jobs.JobsClient(channel);
+        var backups = new Backups.BackupsClient(channel);
+        CallOptions Auth(string token = Token) => new CallOptions(new Metadata { { "authorization", $"Bearer {token}" } }).WithCancellationToken(ct);
+
+        var refusals = new (StatusCode Expected, RpcException Got)[]
+        {
+            (StatusCode.Unauthenticated, await ApiHarness.Refusal(async () => await jobs.GetStatusAsync(new GetStatusRequest(), Auth(Token + "\u00e9\u2028")))),
+            (StatusCode.InvalidArgument, await ApiHarness.Refusal(async () => await backups.PurgeDeadBackupAsync(new PurgeDeadBackupRequest { Backup = "../alpha" }, Auth()))),
+            (StatusCode.InvalidArgument, await ApiHarness.Refusal(async () => await backups.TouchDeadBackupAsync(new TouchDeadBackupRequest { Backup = "moved\0" }, Auth()))),
+            (StatusCode.PermissionDenied, await ApiHarness.Refusal(async () => await backups.TouchDeadBackupAsync(new TouchDeadBackupRequest { Backup = "etc" }, Auth()))),
+            (StatusCode.PermissionDenied, await ApiHarness.Refusal(async () => await backups.PurgeDeadBackupAsync(new PurgeDeadBackupRequest { Backup = "moved" }, Auth()))),
+            (StatusCode.InvalidArgument, await ApiHarness.Refusal(async () => await jobs.ListJobsAsync(new ListJobsRequest { Filter = new string('x', 1024 * 1024) }, Auth()))),
+            (StatusCode.InvalidArgument, await ApiHarness.Refusal(async () => await jobs.GetStatusAsync(new GetStatusRequest { Filter = "(a+)+$" }, Auth()))),
+            (StatusCode.ResourceExhausted, await ApiHarness.Refusal(async () => await jobs.GetStatusAsync(new GetStatusRequest { Filter = new string('x', 5 * 1024 * 1024) }, Auth()))),
+        };
+        var after = await jobs.GetStatusAsync(new GetStatusRequest(), Auth());
+        await DaemonTestBed.WaitUntilAsync(() => bed.Log.Contains("failed: ResourceExhausted"), ct);
+
+        Assert.Multiple(() =>
+        {
+            foreach (var (expected, got) in refusals)
+                Assert.That(got.StatusCode, Is.EqualTo(expected), got.ToString());
+            Assert.That(after.Jobs.Select(j => j.Name), Is.EqualTo(new[] { aaa, "alpha" }));
+            Assert.That(File.Exists(wouldBeCreated), Is.False);
+            Assert.That(bed.Log, Does.Contain("refused: unknown token").And.Not.Contains(Token + "\u00e9"));
+            foreach (var failure in new[] { "failed: InvalidArgument: invalid backup name '../alpha'", "failed: InvalidArgument: invalid backup name 'moved\\x00'",
+                "failed: PermissionDenied: backup 'etc' is a symbolic link", "failed: PermissionDenied: backup 'moved': .purge_pending is a symbolic link",
+                "failed: InvalidArgument: invalid filter: 1048576 characters", "failed: InvalidArgument: filter '(a+)+$' took longer than" })
+                Assert.That(bed.Log, Does.Contain(failure));
+        });
+    }
+
     /// <summary>Writes the config (api on a free loopback port), starts the daemon and waits until
     /// the API answers; returns the port.</summary>
     private static async Task<int> StartAsync(DaemonTestBed bed, CancellationToken ct, string[] jobs, (string Cert, string Key)? tls = null)
