@@ -58,4 +58,10 @@ internal static partial class StorageLog
 
     [LoggerMessage(1041, LogLevel.Information, "Waiting for running restores and backups before purging")]
     public static partial void PurgeWaiting(this ILogger logger);
+
+    [LoggerMessage(1050, LogLevel.Warning, "{Reason}; skipping it: its revision is not listed and its chunks are kept until the file is repaired or the revision removed (forget -r {Revision})")]
+    public static partial void DamagedRevisionSkipped(this ILogger logger, string reason, string revision);
+
+    [LoggerMessage(1051, LogLevel.Warning, "Purge keeps every chunk: {Reason}, and its chunk map '{Map}' cannot be read either ({Problem}), so which chunks it needs is unknown")]
+    public static partial void PurgeKeepsAll(this ILogger logger, string reason, string map, string problem);
 }

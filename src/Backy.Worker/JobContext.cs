@@ -22,15 +22,17 @@ public sealed class JobContext : IDisposable
 
     public JobContext(ParseResult parse, GlobalOptions globals, string commandName, TextWriter output, TextWriter error)
     {
-        Job = new JobDirectory(parse.GetValue(globals.BackupDir) ?? Directory.GetCurrentDirectory());
+        var directory = parse.GetValue(globals.BackupDir) ?? Directory.GetCurrentDirectory();
         Verbose = parse.GetValue(globals.Verbose);
         // A task id ties this worker's log lines to the daemon's that started it; make one when none is given.
         TaskId = parse.GetValue(globals.TaskId) ?? Guid.NewGuid().ToString("N")[..8];
         Out = output;
-        var logFile = parse.GetValue(globals.LogFile) ?? Job.DefaultLogPath;
+        var logFile = parse.GetValue(globals.LogFile) ?? new JobDirectory(directory).DefaultLogPath;
         _logProvider = new FileLoggerProvider(logFile, error, Verbose, TaskId);
         LoggerFactory = new SingleProviderLoggerFactory(_logProvider);
         Logger = LoggerFactory.CreateLogger("backy." + commandName);
+        // The job reports what it skips while listing (a damaged .rev) through the command's log.
+        Job = new JobDirectory(directory, Logger);
         _scope = Logger.BeginScope(Job.Name);
     }
 

@@ -10,7 +10,7 @@ public sealed partial class RevisionEditor
     public IReadOnlyList<Revision> Distrust(string spec)
     {
         using var _ = Lock("distrust revisions of");
-        var revision = RevisionSpec.Resolve(spec, job.LoadRevisions());
+        var revision = job.Resolve(spec, job.LoadRevisions());
         if (!revision.IsLocal)
             throw new BackyException($"cannot distrust revision {revision.Id}: it is stored on peer '{revision.Server}' (distrust it there)");
         return DistrustAll([revision]);

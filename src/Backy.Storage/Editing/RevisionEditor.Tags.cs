@@ -21,7 +21,7 @@ public sealed partial class RevisionEditor
         IReadOnlySet<string>? expect = null, bool autoremove = false, bool force = false)
     {
         using var _ = Lock("change tags of");
-        var revision = RevisionSpec.Resolve(spec, job.LoadRevisions());
+        var revision = job.Resolve(spec, job.LoadRevisions());
         if (!force && action.NeedsValidation())
             TagValidation.Validate(LoadSchedule(), tags, force);
         var old = new SortedSet<string>(revision.Tags, StringComparer.Ordinal);

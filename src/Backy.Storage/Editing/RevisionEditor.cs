@@ -42,14 +42,28 @@ public sealed partial class RevisionEditor(JobDirectory job, TimeProvider clock,
 
     private Schedule LoadSchedule() => job.LoadConfig().Schedule ?? new Schedule([]);
 
-    /// <summary>Forgets one revision (<c>forget -r</c>). Its chunks stay until the next purge.</summary>
-    public Revision Forget(string spec)
+    /// <summary>
+    /// Forgets one revision (<c>forget -r</c>); also a damaged one, named by its id. Its chunks stay until the
+    /// next purge.
+    /// </summary>
+    /// <returns>The id of the revision removed.</returns>
+    public string Forget(string spec)
     {
         using var _ = Lock("forget a revision of");
-        var revision = RevisionSpec.Resolve(spec, job.LoadRevisions());
+        if (job.DamagedRevision(spec.Trim()) is { } bad)
+        {
+            // Only by its exact id: removing a revision whose metadata cannot be read is the operator's call.
+            job.RemoveRevision(bad.Id);
+            LogRemovedDamaged(logger, bad.Id, bad.Reason);
+            return bad.Id;
+        }
+        var revision = job.Resolve(spec, job.LoadRevisions());
         Remove(revision);
-        return revision;
+        return revision.Id;
     }
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "removed damaged revision {Revision} ({Reason})")]
+    private static partial void LogRemovedDamaged(ILogger logger, string revision, string reason);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "removed revision {Revision}")]
     private static partial void LogRemoved(ILogger logger, string revision);

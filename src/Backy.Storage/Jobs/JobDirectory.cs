@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Quarantine;
 using Backy.Storage.Revisions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Backy.Storage.Jobs;
 
@@ -16,8 +19,14 @@ public sealed class JobDirectory
     public ChunkStore Chunks { get; }
     public QuarantineStore Quarantine { get; }
 
-    public JobDirectory(string path)
+    private readonly ILogger _logger;
+    // One warning per damaged .rev per command, although a command lists the revisions several times.
+    private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
+
+    /// <param name="logger">Where a damaged <c>.rev</c> skipped while listing is reported.</param>
+    public JobDirectory(string path, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         Path = System.IO.Path.GetFullPath(path);
         Chunks = new ChunkStore(System.IO.Path.Combine(Path, "chunks"));
         Quarantine = new QuarantineStore(System.IO.Path.Combine(Path, "quarantine"));
@@ -39,22 +48,56 @@ public sealed class JobDirectory
 
     public JobConfig LoadConfig() => JobConfig.Load(ConfigPath);
 
-    /// <summary>Every revision (complete or not, local or remote), oldest first.</summary>
-    public IReadOnlyList<Revision> LoadRevisions()
+    /// <summary>
+    /// Every readable revision (complete or not, local or remote), oldest first. A damaged or unreadable
+    /// <c>.rev</c> is skipped with one warning naming it (see <see cref="ScanRevisions"/>): one bad file
+    /// must not stop status, restore or backup of the healthy revisions.
+    /// </summary>
+    public IReadOnlyList<Revision> LoadRevisions() => ScanRevisions().Revisions;
+
+    /// <summary>
+    /// The readable revisions and the <c>.rev</c> files that cannot be read. Damaged ones are never deleted
+    /// here: purge keeps their chunks (<see cref="Purge.GarbageCollector"/>), the operator repairs the file
+    /// or removes the revision with <c>forget -r ID</c>.
+    /// </summary>
+    public RevisionScan ScanRevisions()
     {
-        if (!Directory.Exists(Path)) return [];
+        if (!Directory.Exists(Path)) return new RevisionScan([], []);
         var list = new List<Revision>();
+        var damaged = new List<DamagedRevision>();
         foreach (var file in Directory.EnumerateFiles(Path, "*" + RevisionFile.Extension))
         {
             if (new FileInfo(file).LinkTarget is not null) continue; // the original's `last.rev` link
-            Revision rev;
-            try { rev = RevisionFile.Read(file); }
-            catch (BackyException) when (!File.Exists(file)) { continue; } // removed while we listed
-            list.Add(rev);
+            try { list.Add(RevisionFile.Read(file)); }
+            catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
+            {
+                if (!File.Exists(file)) continue; // removed while we listed
+                var bad = new DamagedRevision(System.IO.Path.GetFileNameWithoutExtension(file), file,
+                    e is BackyException ? e.Message : $"revision file '{file}' is unreadable - {e.Message}");
+                damaged.Add(bad);
+                if (_warned.TryAdd(file, true)) _logger.DamagedRevisionSkipped(bad.Reason, bad.Id);
+            }
         }
         list.Sort(RevisionOrder.Compare);
-        return list;
+        return new RevisionScan(list, damaged);
     }
+
+    /// <summary>
+    /// <see cref="RevisionSpec.Resolve"/>, but a spec naming a damaged revision gets the reason instead of
+    /// "no revision matches".
+    /// </summary>
+    public Revision Resolve(string? spec, IReadOnlyList<Revision> candidates)
+    {
+        try { return RevisionSpec.Resolve(spec, candidates); }
+        catch (BackyException) when (spec is not null && DamagedRevision(spec.Trim()) is { } bad)
+        {
+            throw new BackyException($"revision {bad.Id} cannot be used: {bad.Reason}");
+        }
+    }
+
+    /// <summary>The damaged revision with this id, if its <c>.rev</c> exists and cannot be read.</summary>
+    public DamagedRevision? DamagedRevision(string id) =>
+        ScanRevisions().Damaged.FirstOrDefault(d => d.Id == id);
 
     /// <summary>Complete revisions, oldest first: what status lists as valid and specs select from.</summary>
     public IReadOnlyList<Revision> CompleteRevisions() => LoadRevisions().Where(r => r.IsComplete).ToList();

@@ -37,7 +37,11 @@ public sealed class JobUpgrader
         using (await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false))
             UpgradeRecovery.Recover(_job, _logger);
 
-        var history = _job.LoadRevisions();
+        var scan = _job.ScanRevisions();
+        // Converting deletes old chunks no other legacy revision references: a damaged .rev may be one.
+        if (scan.Damaged.Count > 0)
+            throw new BackyException($"cannot upgrade: {scan.Damaged[0].Reason}; repair the file or remove the revision (forget -r {scan.Damaged[0].Id}) first");
+        var history = scan.Revisions;
         var references = LegacyReferences.Build(_job.Path, history);
         var upgrader = new RevisionUpgrader(_job, references) { Checkpoint = Checkpoint };
         var forcedWrite = JobDirectory.AnyDistrusted(history);

@@ -16,10 +16,17 @@ public static class LegacyPurge
     {
         // Interrupted conversions first: rolled back ones must not have their new chunks marked as used.
         UpgradeRecovery.Recover(job, logger);
-        var history = job.LoadRevisions();
+        var scan = job.ScanRevisions();
+        var history = scan.Revisions;
         var marker = Path.Combine(job.Chunks.Directory, "store");
         if (!File.Exists(marker) && !history.Any(r => LegacyFormat.IsLegacy(r.BackendType)))
             return 0; // nothing of the original's left (the sweep removes the marker last)
+        // A damaged .rev may be a legacy revision whose old chunks the sweep would take for garbage.
+        if (scan.Damaged.Count > 0)
+        {
+            UpgradeLog.LegacySweepSkipped(logger, scan.Damaged[0].Reason);
+            return 0;
+        }
         return LegacySweep.Run(job, LegacyReferences.Build(job.Path, history), logger);
     }
 }

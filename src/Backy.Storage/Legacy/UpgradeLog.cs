@@ -24,4 +24,7 @@ internal static partial class UpgradeLog
 
     [LoggerMessage(EventId = 9007, Level = LogLevel.Information, Message = "upgrade: revision {Revision} skipped - {Reason}")]
     public static partial void Skipped(ILogger logger, string revision, string reason);
+
+    [LoggerMessage(EventId = 9008, Level = LogLevel.Warning, Message = "purge: old-format chunks kept - {Reason}")]
+    public static partial void LegacySweepSkipped(ILogger logger, string reason);
 }

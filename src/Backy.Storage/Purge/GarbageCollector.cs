@@ -49,14 +49,16 @@ public sealed class GarbageCollector
             // Every revision with a chunk map, complete or not: an incomplete one is deleted by the next
             // backup, and until then its chunks cost nothing to keep.
             // Revisions still in the original's formats have no chunk map of ours (`upgrade` handles their data).
-            foreach (var revision in _job.LoadRevisions().Where(r => r.BackendType == Revision.OurBackendType && _job.HasChunkMap(r.Id)))
+            var scan = _job.ScanRevisions();
+            foreach (var revision in scan.Revisions.Where(r => r.BackendType == Revision.OurBackendType && _job.HasChunkMap(r.Id)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                foreach (var id in ChunkMapReader.Read(_job.ChunkMapPath(revision.Id)).Entries)
-                    if (id != ChunkMap.Hole) marked.Add(id);
+                Mark(marked, _job.ChunkMapPath(revision.Id));
             }
+            // A damaged .rev still owns its chunks: damaged metadata must never cost data.
+            var sweep = MarkDamaged(scan.Damaged, marked);
             var deleted = 0;
-            foreach (var (id, path) in _job.Chunks.EnumerateChunks().ToList())
+            foreach (var (id, path) in sweep ? _job.Chunks.EnumerateChunks().ToList() : [])
             {
                 if (marked.Contains(id)) continue;
                 File.Delete(path);
@@ -77,5 +79,31 @@ public sealed class GarbageCollector
             _logger.Purged(marked.Count, deleted, temps, orphans);
             return new PurgeResult(marked.Count, deleted, temps, orphans);
         }
+    }
+
+    private static void Mark(HashSet<ChunkId> marked, string chunkMapPath)
+    {
+        foreach (var id in ChunkMapReader.Read(chunkMapPath).Entries)
+            if (id != ChunkMap.Hole) marked.Add(id);
+    }
+
+    /// <summary>
+    /// Marks the chunks of revisions whose .rev is damaged. False (sweep nothing) when such a revision's chunk
+    /// map exists but cannot be read: its chunks are then unknown, and an unreferenced chunk may be one of them.
+    /// </summary>
+    private bool MarkDamaged(IReadOnlyList<DamagedRevision> damaged, HashSet<ChunkId> marked)
+    {
+        var sweep = true;
+        foreach (var bad in damaged.Where(d => RevisionId.IsValid(d.Id) && _job.HasChunkMap(d.Id)))
+        {
+            var map = _job.ChunkMapPath(bad.Id);
+            try { Mark(marked, map); }
+            catch (Exception e) when (e is BackyException or IOException)
+            {
+                _logger.PurgeKeepsAll(bad.Reason, map, e.Message);
+                sweep = false;
+            }
+        }
+        return sweep;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backy.Storage;
+using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Purge;
 using Backy.Storage.Revisions;
@@ -22,17 +23,21 @@ public static class VerifyCommand
         {
             ctx.Job.EnsureExists();
             VerifyResult result;
+            IReadOnlyList<DamagedRevision> damaged;
             using (JobLocks.AcquireBackup(ctx.Job.Path, "verify"))
             {
-                var complete = ctx.Job.CompleteRevisions();
+                var scan = ctx.Job.ScanRevisions();
+                var complete = scan.Revisions.Where(r => r.IsComplete).ToList();
                 var spec = parse.GetValue(revision);
+                // Without -r, a damaged .rev is a finding too; it is kept (the operator decides), not removed.
+                damaged = spec is null ? scan.Damaged : [];
                 var targets = spec is null
                     ? complete.Where(r => r.IsLocal && r.Trust == Trust.Distrusted).ToList()
-                    : [LocalOnly(RevisionSpec.Resolve(spec, complete))];
+                    : [LocalOnly(ctx.Job.Resolve(spec, complete))];
                 if (targets.Count == 0)
                 {
                     ctx.Logger.NothingToVerify();
-                    return 0;
+                    return damaged.Count == 0 ? 0 : throw DamagedFound(damaged);
                 }
                 result = await new RevisionVerifier(ctx.Job, ctx.Logger).VerifyAsync(targets, token).ConfigureAwait(false);
             }
@@ -40,10 +45,13 @@ public static class VerifyCommand
             await new GarbageCollector(ctx.Job, ctx.Logger).PurgeAsync(token).ConfigureAwait(false);
             if (result.Removed.Count > 0)
                 throw new BackyException($"{result.Removed.Count} revision(s) failed verification and were removed: {string.Join("; ", result.Problems)}");
-            return 0;
+            return damaged.Count == 0 ? 0 : throw DamagedFound(damaged);
         }, ct));
         return command;
     }
+
+    private static BackyException DamagedFound(IReadOnlyList<DamagedRevision> damaged) => new(
+        $"{damaged.Count} revision file(s) damaged and kept (repair, or remove with forget -r ID): {string.Join("; ", damaged.Select(d => d.Reason))}");
 
     /// <summary>A peer revision's data is on the peer: verifying it here would report every chunk missing.</summary>
     private static Revision LocalOnly(Revision revision) => revision.IsLocal

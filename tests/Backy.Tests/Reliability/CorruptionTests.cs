@@ -106,15 +106,15 @@ public class CorruptionTests
     public enum RevDamage { Truncated, Garbage, Empty }
 
     /// <summary>
-    /// A damaged <c>.rev</c> stops every command that lists revisions (restore of another revision too) with one
-    /// line naming the file, and nothing is deleted: purge does not sweep its chunks, backup does not treat it
-    /// as incomplete. Repairing the file brings everything back.
+    /// A damaged <c>.rev</c> (the newest revision's) is skipped with one warning naming it; status, restore, purge
+    /// and backup keep serving the healthy revisions; nothing is deleted (purge keeps its chunks and map, backup
+    /// does not take it for incomplete); verify reports it (exit 1) but keeps it; repairing the file brings it back.
     /// </summary>
     [TestCase(RevDamage.Truncated)]
     [TestCase(RevDamage.Garbage)]
     [TestCase(RevDamage.Empty)]
-    [CancelAfter(120_000), Category("Slow")]
-    public async Task A_damaged_rev_file_is_named_and_nothing_is_deleted(RevDamage damage, CancellationToken ct)
+    [CancelAfter(180_000), Category("Slow")]
+    public async Task A_damaged_rev_file_is_named_skipped_and_nothing_is_deleted(RevDamage damage, CancellationToken ct)
     {
         using var j = new TwoRevisions();
         await j.CreateAsync(ct);
@@ -129,14 +129,65 @@ public class CorruptionTests
         });
         var chunksBefore = j.T.Job.Chunks.EnumerateChunks().Count();
 
-        foreach (var args in new[] { new[] { "status" }, ["restore", "-r", j.A, j.T.PathIn("out")], ["purge"], ["backup", "daily"] })
-            AssertOneLineError(await WorkerProcess.RunAsync(j.T.JobPath, ct, args), rev);
+        var status = await WorkerProcess.RunAsync(j.T.JobPath, ct, "status");
+        Assert.That(status.ExitCode, Is.Zero, status.StdErr);
+        Assert.That(status.StdOut, Does.Contain(j.A).And.Not.Contain(j.B).And.Contain("1 revisions"));
+        AssertOneWarning(status, rev);
 
+        var latest = j.T.PathIn("latest");
+        var restore = await WorkerProcess.RunAsync(j.T.JobPath, ct, "restore", latest);
+        Assert.That(restore.ExitCode, Is.Zero, restore.StdErr);
+        AssertOneWarning(restore, rev);
+        Assert.That(TestJob.Sha(latest), Is.EqualTo(j.ShaA), "latest is the newest readable revision");
+        await j.AssertRestoresAsync(j.A, j.ShaA, ct);
+        var named = await WorkerProcess.RunAsync(j.T.JobPath, ct, "restore", "-r", j.B, j.T.PathIn("out"));
+        AssertOneLineError(named, rev);
+        Assert.That(named.StdErr, Does.Contain($"revision {j.B} cannot be used"));
+
+        var purge = await WorkerProcess.RunAsync(j.T.JobPath, ct, "purge");
+        Assert.That(purge.ExitCode, Is.Zero, purge.StdErr);
         Assert.That(j.T.Job.Chunks.EnumerateChunks().Count(), Is.EqualTo(chunksBefore), "no chunk swept");
-        Assert.That(File.Exists(j.T.Job.ChunkMapPath(j.B)), Is.True, "chunk map kept");
+
+        var verify = await WorkerProcess.RunAsync(j.T.JobPath, ct, "verify");
+        AssertOneLineError(verify, rev);
+        Assert.That(verify.StdErr, Does.Contain("damaged and kept"));
+
+        var backup = await WorkerProcess.RunAsync(j.T.JobPath, ct, "backup", "daily");
+        Assert.That(backup.ExitCode, Is.Zero, backup.StdErr);
+        AssertOneWarning(backup, rev);
+        var c = j.T.Job.CompleteRevisions().Single(r => r.Id != j.A);
+        await j.AssertRestoresAsync(c.Id, j.ShaB, ct);
+
+        Assert.That(File.Exists(rev) && File.Exists(j.T.Job.ChunkMapPath(j.B)), Is.True, ".rev and chunk map kept");
         File.WriteAllBytes(rev, original);
         await j.AssertRestoresAsync(j.B, j.ShaB, ct);
         await j.AssertRestoresAsync(j.A, j.ShaA, ct);
+    }
+
+    [Test, CancelAfter(120_000), Category("Slow")]
+    public async Task Forget_removes_a_damaged_revision_when_the_operator_says_so(CancellationToken ct)
+    {
+        using var j = new TwoRevisions();
+        await j.CreateAsync(ct);
+        var rev = j.T.Job.RevisionPath(j.A);
+        new FileInfo(rev).IsReadOnly = false;
+        File.WriteAllText(rev, "uuid: [");
+
+        var forget = await WorkerProcess.RunAsync(j.T.JobPath, ct, "forget", "-r", j.A);
+        Assert.That(forget.ExitCode, Is.Zero, forget.StdErr);
+        Assert.That(forget.StdErr, Does.Contain($"removed damaged revision {j.A}"));
+        Assert.That(File.Exists(rev) || File.Exists(j.T.Job.ChunkMapPath(j.A)), Is.False);
+        var status = await WorkerProcess.RunAsync(j.T.JobPath, ct, "status");
+        Assert.That(status.StdErr, Does.Not.Contain("warn"), status.StdErr);
+        await j.AssertRestoresAsync(j.B, j.ShaB, ct);
+    }
+
+    /// <summary>Exactly one warning line, naming <paramref name="file"/>.</summary>
+    static void AssertOneWarning(WorkerProcess.Result r, string file)
+    {
+        var warnings = r.StdErr.Split('\n').Where(l => l.Contains(" warn ", StringComparison.Ordinal)).ToList();
+        Assert.That(warnings, Has.Count.EqualTo(1), r.StdErr);
+        Assert.That(warnings[0], Does.Contain(file));
     }
 
     static byte[] Flip(byte[] bytes, int at)
