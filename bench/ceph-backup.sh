@@ -19,7 +19,7 @@ rm -rf "$out"; mkdir -p "$out"
 cluster="$out/cluster"
 
 echo "== building backy-worker (Release)"
-dotnet build "$root/src/Backy.Worker/Backy.Worker.csproj" -c Release -o "$out/bin" -v q -nologo >/dev/null
+"$root/scripts/publish" "$out/bin" >/dev/null   # the deployable, ReadyToRun-compiled install
 worker="$out/bin/backy-worker"
 
 echo "== starting a cluster"

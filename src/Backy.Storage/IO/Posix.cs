@@ -10,6 +10,10 @@ internal static partial class Posix
     internal const int O_RDWR = 2;
     internal const int O_CREAT = 0x40;
     internal const int O_CLOEXEC = 0x80000;
+    internal const int O_WRONLY = 1;
+
+    /// <summary>O_DIRECT is the one open flag here that differs between the two architectures.</summary>
+    internal static int O_DIRECT => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x10000 : 0x4000;
 
     internal const int LOCK_SH = 1;
     internal const int LOCK_EX = 2;
@@ -18,6 +22,7 @@ internal static partial class Posix
 
     internal const int EINTR = 4;
     internal const int EWOULDBLOCK = 11;
+    internal const int EINVAL = 22;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, int mode);

@@ -30,7 +30,7 @@ public sealed partial class RestoreEngine
             if (present)
                 await target.WriteAsync(offset, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             else
-                await target.WriteHoleAsync(offset, Zeros.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                await target.WriteHoleAsync(offset, Zeros[..length], cancellationToken).ConfigureAwait(false);
         }
         await target.FinishAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -21,7 +21,7 @@ public sealed partial class RestoreEngine
     private readonly JobDirectory _job;
     private readonly ILogger _logger;
     private readonly BackupSettings _settings;
-    private static readonly byte[] Zeros = new byte[Blocks.Size];
+    private static readonly ReadOnlyMemory<byte> Zeros = AlignedBlock.Allocate(Blocks.Size); // aligned, so that a device gets its zeros by direct I/O too
 
     public RestoreEngine(JobDirectory job, ILogger logger, BackupSettings? settings = null)
     {
@@ -51,8 +51,9 @@ public sealed partial class RestoreEngine
             throw new BackyException($"cannot write restore target '{path}': {e.Message}", e);
         }
         using (handle)
+        using (var target = new FileTarget(handle, path, device))
         {
-            await RunAsync(revision, path, new FileTarget(handle, device), cancellationToken).ConfigureAwait(false);
+            await RunAsync(revision, path, target, cancellationToken).ConfigureAwait(false);
             DurableFile.FlushToDisk(handle, path);
         }
     }
@@ -114,7 +115,7 @@ public sealed partial class RestoreEngine
         var length = map.LengthOf(block);
         if (decode is null)
         {
-            await target.WriteHoleAsync(offset, Zeros.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            await target.WriteHoleAsync(offset, Zeros[..length], cancellationToken).ConfigureAwait(false);
             return 0;
         }
         try { await decode.ConfigureAwait(false); }
@@ -123,7 +124,7 @@ public sealed partial class RestoreEngine
             DistrustAllLocal();
             throw new BackyException($"cannot restore block {block} (offset {offset}) of revision {revision.Id}: {e.Message}; all revisions are now distrusted", e);
         }
-        await target.WriteAsync(offset, slot!.Block.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        await target.WriteAsync(offset, slot!.Block[..length], cancellationToken).ConfigureAwait(false);
         free.Push(slot);
         return 1;
     }
@@ -146,12 +147,12 @@ public sealed partial class RestoreEngine
 
     private sealed class Slot
     {
-        public readonly byte[] Block = GC.AllocateUninitializedArray<byte>(Blocks.Size);
+        public readonly Memory<byte> Block = AlignedBlock.Allocate(Blocks.Size);
         private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
 
         public void Decode(ChunkStore store, ChunkId id, int expectedLength)
         {
-            var n = store.Read(id, Block, _scratch);
+            var n = store.Read(id, Block.Span, _scratch);
             if (n != expectedLength)
                 throw new ChunkCorruptedException(id, null, store.PathOf(id), $"holds {n} bytes, the chunk map expects {expectedLength}");
         }
@@ -171,26 +172,5 @@ public sealed partial class RestoreEngine
         public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => stream.WriteAsync(data, cancellationToken);
         public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) => stream.WriteAsync(zeros, cancellationToken);
         public Task FinishAsync(CancellationToken cancellationToken) => stream.FlushAsync(cancellationToken);
-    }
-
-    private sealed class FileTarget(SafeFileHandle handle, bool device) : ITarget
-    {
-        // A fresh (truncated) regular file of the right length reads as zeros where nothing is written.
-        public void Prepare(long size)
-        {
-            if (!device) RandomAccess.SetLength(handle, size);
-        }
-
-        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        {
-            RandomAccess.Write(handle, data.Span, offset);
-            DurableFile.StartWriteback(handle, offset, data.Length);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) =>
-            device ? WriteAsync(offset, zeros, cancellationToken) : ValueTask.CompletedTask;
-
-        public Task FinishAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
