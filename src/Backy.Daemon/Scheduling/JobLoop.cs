@@ -61,7 +61,13 @@ public sealed partial class JobLoop
         }
     }
 
-    public void Start() => _task = Task.Run(() => RunForeverAsync(_stop.Token));
+    public void Start()
+    {
+        // A loop (re)started by a reload over the API would otherwise run for ever inside that
+        // call's logging scope: every line of the job would carry the reload's task id too.
+        using (ExecutionContext.SuppressFlow())
+            _task = Task.Run(() => RunForeverAsync(_stop.Token));
+    }
 
     /// <summary>Stops the loop; a running worker gets SIGTERM and, after the grace period, is killed.</summary>
     public async Task StopAsync()
