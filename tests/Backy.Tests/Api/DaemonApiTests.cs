@@ -15,7 +15,7 @@ namespace Backy.Tests.Api;
 [CancelAfter(120_000)]
 public class DaemonApiTests
 {
-    private const string Token = "daemon-test-token";
+    internal const string Token = "daemon-test-token";
 
     [Test]
     public async Task Every_client_action_works_against_the_real_daemon(CancellationToken ct)
@@ -223,19 +223,19 @@ public class DaemonApiTests
 
     /// <summary>Writes the config (api on a free loopback port), starts the daemon and waits until
     /// the API answers; returns the port.</summary>
-    private static async Task<int> StartAsync(DaemonTestBed bed, CancellationToken ct, string[] jobs, (string Cert, string Key)? tls = null)
+    internal static async Task<int> StartAsync(DaemonTestBed bed, CancellationToken ct, string[] jobs, (string Cert, string Key)? tls = null, int workerLimit = 1)
     {
-        var port = WriteConfig(bed, jobs, tls);
+        var port = WriteConfig(bed, jobs, tls, workerLimit: workerLimit);
         bed.StartDaemon();
         await WaitForApiAsync(bed, ct);
         return port;
     }
 
     /// <summary>The test bed's config plus an api section on a free loopback port.</summary>
-    private static int WriteConfig(DaemonTestBed bed, string[] jobs, (string Cert, string Key)? tls = null, int? port = null)
+    private static int WriteConfig(DaemonTestBed bed, string[] jobs, (string Cert, string Key)? tls = null, int? port = null, int workerLimit = 1)
     {
         var chosen = port ?? ApiHarness.FreePort();
-        bed.WriteConfig("1d", 1, jobs);
+        bed.WriteConfig("1d", workerLimit, jobs);
         var tlsLines = tls is { } t ? $"  tls-cert: {t.Cert}\n  tls-key: {t.Key}\n" : "";
         File.AppendAllText(bed.ConfigPath,
             $"api:\n  addrs: 127.0.0.1\n  port: {chosen}\n  tokens:\n    {Token}: tests\n  cli-default:\n    token: {Token}\n{tlsLines}");
