@@ -30,10 +30,12 @@ public sealed class StandInWorker
         shift $((OPTIND-1))
         action=$1; tags=$2
         [ -n "$T" ] || { echo "stand-in: missing -t TASKID" >&2; exit 2; }
+        # The trap goes up before "start" is recorded: a test that signals as soon as it sees "start"
+        # must find the handler in place (under load the gap between the two lines is long enough).
+        if [ -e "$B/ignore-term" ] && [ "$action" = backup ]; then trap '' TERM; else trap 'kill $sp 2>/dev/null; rec term; exit 143' TERM; fi
         rec start
         echo "stand-in $action $tags (task $T)" >&2
         if [ "$action" = backup ]; then
-          if [ -e "$B/ignore-term" ]; then trap '' TERM; else trap 'kill $sp 2>/dev/null; rec term; exit 143' TERM; fi
           if [ -e "$B/fail" ]; then echo "source not ready: $B/fail exists" >&2; rec end; exit 1; fi
           if [ -e "$B/sleep" ]; then sleep "$(cat "$B/sleep")" & sp=$!; wait $sp; wait $sp; fi
           id=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
