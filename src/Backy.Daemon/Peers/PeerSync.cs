@@ -105,6 +105,11 @@ public sealed partial class PeerSync(ILogger<PeerSync> logger)
                 using var connection = new ApiConnection(peer.Url, peer.Token, taskId);
                 await action(peer, connection).ConfigureAwait(false);
             }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated && !cancellationToken.IsCancellationRequested)
+            {
+                // A configuration mistake, not an outage: say which setting to fix.
+                LogAuthenticationFailed(logger, job, step, peer.Name, peer.Url, e.Status.Detail);
+            }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
                 LogPeerFailed(logger, job, step, peer.Name, peer.Url, e.StatusCode, e.Status.Detail);
@@ -155,6 +160,9 @@ public sealed partial class PeerSync(ILogger<PeerSync> logger)
 
     [LoggerMessage(EventId = 4808, Level = LogLevel.Warning, Message = "{Job}: {Step} with peer {Peer} ({Url}) failed, retried at the next run: {Code} {Reason}")]
     private static partial void LogPeerFailed(ILogger logger, string job, string step, string peer, Uri url, StatusCode code, string reason);
+
+    [LoggerMessage(EventId = 4810, Level = LogLevel.Warning, Message = "{Job}: {Step} with peer {Peer} ({Url}): authentication failed ({Reason}): the token in peers.{Peer}.token here must be one of the peer's api.tokens; retried at the next run")]
+    private static partial void LogAuthenticationFailed(ILogger logger, string job, string step, string peer, Uri url, string reason);
 
     [LoggerMessage(EventId = 4809, Level = LogLevel.Warning, Message = "{Job}: {Step} with peer {Peer} failed here, retried at the next run: {Reason}")]
     private static partial void LogLocalFailed(ILogger logger, string job, string step, string peer, string reason);

@@ -128,6 +128,18 @@ public class PeerSyncTests
     }
 
     [Test]
+    public async Task A_token_the_peer_refuses_is_an_authentication_failure_that_names_the_peer_and_the_setting(CancellationToken ct)
+    {
+        var wrongToken = new Dictionary<string, PeerConfig> { [PeerName] = new(PeerName, _a.Url, "not-a-token-of-a") };
+
+        await _sync.PullAsync(Job, _onB.Path, wrongToken, "t", ct);
+
+        Assert.That(_onB.LoadRevisions(), Is.Empty);
+        Assert.That(_log.Lines, Has.Some.StartsWith("Warning").And.Contains("pull with peer server-a").And.Contains("authentication failed")
+            .And.Contains("peers.server-a.token"));
+    }
+
+    [Test]
     public async Task Tags_changed_on_the_peer_meanwhile_fail_the_precondition_and_the_next_pull_takes_the_peers_tags(CancellationToken ct)
     {
         await _sync.PullAsync(Job, _onB.Path, Peers(), "t", ct);
