@@ -47,10 +47,17 @@ public sealed class ChunkWriteSession : IDisposable
         var temp = DurableFile.TempPathFor(final);
         var length = ChunkStore.Encode(data, scratch);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        try
         {
+            using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
             RandomAccess.Write(handle, scratch.AsSpan(0, length), 0);
             DurableFile.StartWriteback(handle, 0, length);
+        }
+        catch (IOException e)
+        {
+            // A half-written temp file (e.g. the disk is full) is not in the ready queue: remove it here.
+            DurableFile.TryDelete(temp);
+            throw new BackyException($"cannot write chunk file '{final}': {DurableFile.Reason(e)}", e);
         }
         _ready.Enqueue((id, temp));
         Interlocked.Increment(ref _chunksWritten);

@@ -23,6 +23,11 @@ public static class DurableFile
             if (mode is { } m && !OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, m);
             File.Move(temp, path, overwrite: true);
         }
+        catch (IOException e)
+        {
+            TryDelete(temp);
+            throw new BackyException($"cannot write '{path}': {Reason(e)}", e);
+        }
         catch
         {
             TryDelete(temp);
@@ -80,6 +85,14 @@ public static class DurableFile
         }
         finally { Posix.Close(fd); }
     }
+
+    /// <summary>
+    /// The system's reason for a failed file operation ("No space left on device"), without the path .NET
+    /// appends (ours is often a temp name; callers name the file the user knows).
+    /// </summary>
+    public static string Reason(IOException e) =>
+        // On Unix, .NET puts the errno into HResult; other IOExceptions carry an HRESULT (negative) or 0.
+        e.HResult is > 0 and < 4096 ? Posix.ErrorText(e.HResult) : e.Message;
 
     public static void TryDelete(string path)
     {

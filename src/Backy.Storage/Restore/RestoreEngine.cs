@@ -50,11 +50,22 @@ public sealed partial class RestoreEngine
         {
             throw new BackyException($"cannot write restore target '{path}': {e.Message}", e);
         }
-        using (handle)
-        using (var target = new FileTarget(handle, path, device))
+        try
         {
-            await RunAsync(revision, path, target, cancellationToken).ConfigureAwait(false);
-            DurableFile.FlushToDisk(handle, path);
+            using (handle)
+            using (var target = new FileTarget(handle, path, device))
+            {
+                await RunAsync(revision, path, target, cancellationToken).ConfigureAwait(false);
+                DurableFile.FlushToDisk(handle, path);
+            }
+        }
+        catch (Exception e) when (!device)
+        {
+            // A partial image must not be mistaken for the backup (and would keep holding the space it filled).
+            DurableFile.TryDelete(path);
+            if (e is IOException io)
+                throw new BackyException($"cannot write restore target '{path}': {DurableFile.Reason(io)}; the partial file was removed", e);
+            throw;
         }
     }
 

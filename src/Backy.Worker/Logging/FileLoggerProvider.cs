@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Backy.Storage.IO;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Worker.Logging;
@@ -12,7 +13,8 @@ namespace Backy.Worker.Logging;
 /// </summary>
 public sealed class FileLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
-    private readonly StreamWriter? _file;
+    private StreamWriter? _file;
+    private readonly string? _logFile;
     private readonly TextWriter _stderr;
     private readonly LogLevel _stderrLevel;
     private readonly string _taskId;
@@ -25,6 +27,7 @@ public sealed class FileLoggerProvider : ILoggerProvider, ISupportExternalScope
         _stderr = stderr;
         _stderrLevel = verbose ? LogLevel.Debug : LogLevel.Information;
         _taskId = taskId;
+        _logFile = logFile;
         if (logFile is not null)
         {
             try
@@ -56,13 +59,33 @@ public sealed class FileLoggerProvider : ILoggerProvider, ISupportExternalScope
         var text = line.ToString();
         lock (_gate)
         {
-            _file?.WriteLine(text);
-            if (exception is not null) _file?.WriteLine(exception.ToString());
+            WriteToFile(text, exception);
             if (level >= _stderrLevel)
             {
                 _stderr.WriteLine(text);
                 if (exception is not null && _stderrLevel == LogLevel.Debug) _stderr.WriteLine(exception.ToString());
             }
+        }
+    }
+
+    /// <summary>
+    /// A log file that cannot be written (its file system is full) must not turn into the command's failure,
+    /// nor hide the real error: say so once on stderr and go on logging to stderr only.
+    /// </summary>
+    private void WriteToFile(string text, Exception? exception)
+    {
+        if (_file is null) return;
+        try
+        {
+            _file.WriteLine(text);
+            if (exception is not null) _file.WriteLine(exception.ToString());
+        }
+        catch (IOException e)
+        {
+            var file = _file;
+            _file = null;
+            try { file.Dispose(); } catch (IOException) { /* the buffered rest cannot be written either */ }
+            _stderr.WriteLine($"warning: cannot write log file '{_logFile}': {DurableFile.Reason(e)}; logging to stderr only");
         }
     }
 
@@ -76,7 +99,10 @@ public sealed class FileLoggerProvider : ILoggerProvider, ISupportExternalScope
         _ => "crit ",
     };
 
-    public void Dispose() => _file?.Dispose();
+    public void Dispose()
+    {
+        try { _file?.Dispose(); } catch (IOException) { /* reported by WriteToFile already */ }
+    }
 
     private sealed class FileLogger(FileLoggerProvider provider, string category) : ILogger
     {
