@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 
@@ -24,14 +23,16 @@ internal sealed class NameFilter
     public const int MaxPatternLength = 1024;
 
     private readonly Regex? _regex;
+    private readonly TimeProvider _time;
     private TimeSpan _spent;
 
-    private NameFilter(Regex? regex) => _regex = regex;
+    private NameFilter(Regex? regex, TimeProvider time) => (_regex, _time) = (regex, time);
 
-    public static NameFilter All { get; } = new(null);
+    public static NameFilter All { get; } = new(null, TimeProvider.System);
 
     /// <exception cref="RpcException">InvalidArgument: the pattern does not parse or is too long.</exception>
-    public static NameFilter Parse(string? pattern)
+    /// <param name="time">Measures the time spent matching (tests step it).</param>
+    public static NameFilter Parse(string? pattern, TimeProvider? time = null)
     {
         if (string.IsNullOrEmpty(pattern))
             return All;
@@ -39,7 +40,7 @@ internal sealed class NameFilter
             throw Invalid($"invalid filter: {pattern.Length} characters, at most {MaxPatternLength} allowed");
         try
         {
-            return new NameFilter(new Regex(pattern, RegexOptions.CultureInvariant, MatchTimeout));
+            return new NameFilter(new Regex(pattern, RegexOptions.CultureInvariant, MatchTimeout), time ?? TimeProvider.System);
         }
         catch (ArgumentException e)
         {
@@ -53,7 +54,7 @@ internal sealed class NameFilter
     {
         if (_regex is null)
             return true;
-        var start = Stopwatch.GetTimestamp();
+        var start = _time.GetTimestamp();
         bool matched;
         try
         {
@@ -63,7 +64,7 @@ internal sealed class NameFilter
         {
             throw Invalid($"filter '{Printable.Of(_regex.ToString())}' took longer than {MatchTimeout.TotalMilliseconds} ms to match '{Printable.Of(name)}'");
         }
-        _spent += Stopwatch.GetElapsedTime(start);
+        _spent += _time.GetElapsedTime(start);
         if (_spent > TotalBudget)
             throw Invalid($"filter '{Printable.Of(_regex.ToString())}' took longer than {TotalBudget.TotalMilliseconds} ms over the names matched so far");
         return matched;
