@@ -9,7 +9,9 @@ namespace Backy.Tests.Peers;
 /// Server migration end to end (issue 6): two real daemons on loopback with their own base
 /// directories, ports and tokens both ways, the real backy-worker on a real file source, and the
 /// real backy client. Job "moved" makes two revisions on A, moves to B by editing and reloading
-/// both configurations, and B then manages A's revisions through the peer API.
+/// both configurations, and B then manages A's revisions through the peer API: B mirrors them,
+/// B's expire removes one while A is down (kept pending), and the run after A is back removes it
+/// there. Every schedule is daily, so nothing runs unless the test asks.
 /// </summary>
 [Category("Slow")]
 public class PeerDaemonTests
@@ -61,18 +63,25 @@ public class PeerDaemonTests
         Assert.That(mirrored.Where(r => onB.HasChunkMap(r.Id)), Is.Empty, "peer revisions are metadata only");
         Assert.That(Local(onB), Has.Count.EqualTo(1), "B's own revision");
         Assert.That(b.Log, Does.Contain("moved: peer server-a: 2 revisions added"));
+        var status = await ExecutableAsync("backy", ["-b", b.JobDir, "status"], ct);
+        Assert.That(status.StandardOutput.Split('\n').Where(l => l.Contains("server-a", StringComparison.Ordinal)).ToList(),
+            Has.Count.EqualTo(2).And.Some.Contains(first.Id).And.Some.Contains(second.Id), "the Server column\n" + status.StandardOutput);
 
-        // A is down during B's next run: the run succeeds and B keeps A's revisions.
+        // B keeps 2 now: A's 10-day-old revision loses its tag, the recent one keeps it. But A is
+        // down during that run: the run succeeds, B loses nothing and keeps the change pending.
+        b.WriteConfig(runsJob: true, peer: a, keep: 2);
+        await b.ReloadAsync(ct);
         await a.StopAsync(ct);
         await b.RunJobAsync(ct);
         Assert.That(b.Log, Does.Contain("moved: pull with peer server-a (http://127.0.0.1:"));
-        Assert.That(Peer(onB).Select(r => r.Id), Is.EqualTo(new[] { first.Id, second.Id }));
+        Assert.That(Peer(onB).Select(r => (r.Id, string.Join(',', r.Tags))), Is.EqualTo(new[] { (first.Id, ""), (second.Id, "often") }));
         Assert.That(Local(onB), Has.Count.EqualTo(2));
-        a.Start();
+        Assert.That(File.Exists(onA.RevisionPath(first.Id)), Is.True);
+        var check = await b.ClientAsync(ct, "check");
+        Assert.That(check.Out, Does.Contain("moved: 1 revision with tag changes not yet pushed to their server"), check.ToString());
 
-        // B keeps 2 now: A's 10-day-old revision loses its tag, the recent one keeps it.
-        b.WriteConfig(runsJob: true, peer: a, keep: 2);
-        await b.ReloadAsync(ct);
+        // A is back: B's next run pushes the change.
+        a.Start();
         await b.RunJobAsync(ct);
 
         Assert.That(File.Exists(onA.RevisionPath(first.Id)), Is.False, "A removed the revision B expired");
@@ -85,10 +94,8 @@ public class PeerDaemonTests
 
         // What A's daily housekeeping does with the marker (its first pass comes a minute after
         // start, too late for this test): the real worker's purge keeps exactly the second's chunks.
-        var purge = await CliWrap.Cli.Wrap(Path.Combine(TestContext.CurrentContext.TestDirectory, "backy-worker"))
-            .WithArguments(["-b", a.JobDir, "purge"]).WithValidation(CliWrap.CommandResultValidation.None)
-            .ExecuteAsync(ct);
-        Assert.That(purge.ExitCode, Is.EqualTo(0));
+        var purge = await ExecutableAsync("backy-worker", ["-b", a.JobDir, "purge"], ct);
+        Assert.That(purge.ExitCode, Is.EqualTo(0), purge.StandardError);
         Assert.That(ChunksOf(onA), Is.EquivalentTo(onA.ReadChunkMap(second).Entries.Where(e => e != ChunkMap.Hole).Distinct()));
 
         await a.StopAsync(ct);
@@ -96,6 +103,11 @@ public class PeerDaemonTests
         // The job loop B started on reload logs under its runs' task ids, not the reload call's.
         Assert.That(b.Log.Split('\n').Where(l => l.Split("taskid=").Length > 2), Is.Empty);
     }
+
+    private static Task<CliWrap.Buffered.BufferedCommandResult> ExecutableAsync(string name, string[] args, CancellationToken ct) =>
+        CliWrap.Buffered.BufferedCommandExtensions.ExecuteBufferedAsync(
+            CliWrap.Cli.Wrap(Path.Combine(TestContext.CurrentContext.TestDirectory, name)).WithArguments(args)
+                .WithValidation(CliWrap.CommandResultValidation.None), ct);
 
     private static IReadOnlyList<Revision> Peer(JobDirectory dir) =>
         dir.LoadRevisions().Where(r => !r.IsLocal).OrderBy(r => r.Timestamp).ToList();
