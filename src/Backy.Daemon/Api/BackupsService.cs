@@ -106,7 +106,7 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
     /// that as a plain BackyException; the caller should retry later rather than give up).</summary>
     private static bool IsLocked(JobDirectory directory)
     {
-        using var probe = FileLock.TryAcquire(Path.Join(directory.Path, JobLocks.BackupLockName), exclusive: true);
+        using var probe = JobLocks.TryAcquireBackup(directory.Path);
         return probe is null;
     }
 

@@ -10,45 +10,80 @@ namespace Backy.Storage.Locks;
 /// </summary>
 public sealed class FileLock : IDisposable
 {
-    private int _fd;
+    private int[]? _fds;
 
-    private FileLock(int fd) => _fd = fd;
+    private FileLock(int[] fds) => _fds = fds;
 
     /// <summary>Takes the lock or returns null at once when someone else holds a conflicting one.</summary>
-    public static FileLock? TryAcquire(string path, bool exclusive)
+    public static FileLock? TryAcquire(string path, bool exclusive) => TryAcquireAll([path], exclusive);
+
+    /// <summary>
+    /// Locks every path in order, all or nothing (null at once when any is held by someone else). A path that
+    /// is a directory is locked on the directory itself; any other is a lock file, created when missing.
+    /// </summary>
+    public static FileLock? TryAcquireAll(IReadOnlyList<string> paths, bool exclusive)
     {
-        var fd = OpenLockFile(path);
-        if (Posix.Flock(fd, (exclusive ? Posix.LOCK_EX : Posix.LOCK_SH) | Posix.LOCK_NB) == 0)
-            return new FileLock(fd);
-        var errno = Marshal.GetLastPInvokeError();
-        Posix.Close(fd);
-        if (errno == Posix.EWOULDBLOCK) return null;
-        throw new BackyException($"cannot lock '{path}': {Posix.ErrorText(errno)}");
+        var held = new List<int>(paths.Count);
+        try
+        {
+            foreach (var path in paths)
+            {
+                var fd = Open(path);
+                if (Posix.Flock(fd, (exclusive ? Posix.LOCK_EX : Posix.LOCK_SH) | Posix.LOCK_NB) == 0)
+                {
+                    held.Add(fd);
+                    continue;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                Posix.Close(fd);
+                if (errno == Posix.EWOULDBLOCK) break;
+                throw new BackyException($"cannot lock '{path}': {Posix.ErrorText(errno)}");
+            }
+            if (held.Count == paths.Count)
+            {
+                var l = new FileLock([.. held]);
+                held.Clear();
+                return l;
+            }
+            return null;
+        }
+        finally
+        {
+            foreach (var fd in held) Posix.Close(fd);
+        }
     }
 
     /// <summary>Waits for the lock. Polls so that cancellation works (flock itself cannot be cancelled).</summary>
-    public static async Task<FileLock> AcquireAsync(string path, bool exclusive, CancellationToken cancellationToken)
+    public static Task<FileLock> AcquireAsync(string path, bool exclusive, CancellationToken cancellationToken) =>
+        AcquireAllAsync([path], exclusive, cancellationToken);
+
+    /// <summary>Waits for all of <see cref="TryAcquireAll"/>'s locks, never holding some while waiting for others.</summary>
+    public static async Task<FileLock> AcquireAllAsync(IReadOnlyList<string> paths, bool exclusive, CancellationToken cancellationToken)
     {
         // 50 ms: short against the operations that wait (a restore, a purge), invisible in CPU load.
         while (true)
         {
-            var l = TryAcquire(path, exclusive);
+            var l = TryAcquireAll(paths, exclusive);
             if (l is not null) return l;
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static int OpenLockFile(string path)
+    private static int Open(string path)
     {
-        var fd = Posix.Open(path, Posix.O_RDWR | Posix.O_CREAT | Posix.O_CLOEXEC, Convert.ToInt32("644", 8));
+        var directory = Directory.Exists(path);
+        var fd = directory
+            ? Posix.Open(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0)
+            : Posix.Open(path, Posix.O_RDWR | Posix.O_CREAT | Posix.O_CLOEXEC, Convert.ToInt32("644", 8));
         if (fd < 0)
-            throw new BackyException($"cannot open lock file '{path}': {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
+            throw new BackyException($"cannot open {(directory ? "directory" : "lock file")} '{path}': {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
         return fd;
     }
 
     public void Dispose()
     {
-        var fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Posix.Close(fd); // closing the last descriptor releases the flock
+        var fds = Interlocked.Exchange(ref _fds, null);
+        if (fds is null) return;
+        foreach (var fd in fds) Posix.Close(fd); // closing the last descriptor releases the flock
     }
 }

@@ -1,11 +1,16 @@
 namespace Backy.Storage.Locks;
 
 /// <summary>
-/// The lock files of a job directory. Lock order: <c>.backup</c> before <c>.purge</c>, never the other way.
+/// The locks of a job directory. Lock order: backup before purge, never the other way.
 /// <list type="bullet">
-/// <item><c>.backup</c> exclusive, non-blocking: backup, verify, forget, expire, tags, distrust.</item>
-/// <item><c>.purge</c> shared (waits): backup, restore, verify; exclusive (waits): purge.</item>
+/// <item>backup: exclusive, non-blocking: backup, verify, forget, expire, tags, distrust.</item>
+/// <item>purge: shared (waits): backup, restore, verify; exclusive (waits): purge.</item>
 /// </list>
+/// Each is an flock on the original's lock file (<c>.backup</c>, <c>.purge</c>: what the original and operators
+/// know) AND on a directory: the job directory for backup, <c>chunks/</c> for purge. The lock files alone are not
+/// enough: when one is deleted while held, the next process creates a new file and locks that, and would run
+/// beside the holder (a purge beside a backup sweeps the backup's new chunks). A directory that holds the job's
+/// data cannot be deleted by accident, so its lock survives.
 /// </summary>
 public static class JobLocks
 {
@@ -13,16 +18,37 @@ public static class JobLocks
     public const string PurgeLockName = ".purge";
 
     /// <summary>Fails at once with a clear message when another process changes the job.</summary>
-    public static FileLock AcquireBackup(string jobDirectory, string action)
-    {
-        var path = Path.Combine(jobDirectory, BackupLockName);
-        return FileLock.TryAcquire(path, exclusive: true)
-            ?? throw new BackyException($"cannot {action} job '{jobDirectory}': another backup or revision change is running (lock {path} is held)");
-    }
+    public static FileLock AcquireBackup(string jobDirectory, string action) =>
+        TryAcquireBackup(jobDirectory)
+            ?? throw new BackyException($"cannot {action} job '{jobDirectory}': another backup or revision change is running (lock {Path.Combine(jobDirectory, BackupLockName)} is held)");
+
+    /// <summary>The backup lock, or null at once when someone holds it.</summary>
+    public static FileLock? TryAcquireBackup(string jobDirectory) =>
+        FileLock.TryAcquireAll(BackupTargets(jobDirectory), exclusive: true);
+
+    /// <summary>The exclusive purge lock, or null at once when a backup, restore, verify or purge holds it.</summary>
+    public static FileLock? TryAcquirePurgeExclusive(string jobDirectory) =>
+        FileLock.TryAcquireAll(PurgeTargets(jobDirectory), exclusive: true);
 
     public static Task<FileLock> AcquirePurgeSharedAsync(string jobDirectory, CancellationToken cancellationToken) =>
-        FileLock.AcquireAsync(Path.Combine(jobDirectory, PurgeLockName), exclusive: false, cancellationToken);
+        FileLock.AcquireAllAsync(PurgeTargets(jobDirectory), exclusive: false, cancellationToken);
 
     public static Task<FileLock> AcquirePurgeExclusiveAsync(string jobDirectory, CancellationToken cancellationToken) =>
-        FileLock.AcquireAsync(Path.Combine(jobDirectory, PurgeLockName), exclusive: true, cancellationToken);
+        FileLock.AcquireAllAsync(PurgeTargets(jobDirectory), exclusive: true, cancellationToken);
+
+    private static string[] BackupTargets(string jobDirectory) =>
+        [Path.GetFullPath(jobDirectory), Path.Combine(jobDirectory, BackupLockName)];
+
+    private static string[] PurgeTargets(string jobDirectory)
+    {
+        // chunks/ is where purge deletes; a job that never had a backup gets it here (it is empty then).
+        if (!Directory.Exists(jobDirectory))
+            throw new BackyException($"job directory '{jobDirectory}' does not exist");
+        var chunks = Path.Combine(jobDirectory, ChunksDirectoryName);
+        Directory.CreateDirectory(chunks);
+        return [chunks, Path.Combine(jobDirectory, PurgeLockName)];
+    }
+
+    /// <summary>The chunk store's directory (<see cref="Chunks.ChunkStore"/>), named here to keep Locks free of it.</summary>
+    public const string ChunksDirectoryName = "chunks";
 }

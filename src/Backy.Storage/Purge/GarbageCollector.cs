@@ -30,7 +30,7 @@ public sealed class GarbageCollector
     public async Task<PurgeResult> PurgeAsync(CancellationToken cancellationToken)
     {
         _job.EnsureExists();
-        var purgeLock = FileLock.TryAcquire(Path.Combine(_job.Path, JobLocks.PurgeLockName), exclusive: true);
+        var purgeLock = JobLocks.TryAcquirePurgeExclusive(_job.Path);
         if (purgeLock is null)
         {
             _logger.PurgeWaiting();
