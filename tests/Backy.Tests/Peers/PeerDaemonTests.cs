@@ -29,8 +29,8 @@ public class PeerDaemonTests
         WriteImage(b.Image, seed: 3);
         a.WriteConfig(runsJob: true, peer: null, keep: 10);
         b.WriteConfig(runsJob: false, peer: null, keep: 10);
-        a.Start();
-        b.Start();
+        await a.StartAsync(ct);
+        await b.StartAsync(ct);
         await a.RunJobAsync(ct);
         ChangeLastMiB(a.Image, seed: 2);
         await a.RunJobAsync(ct);
@@ -81,7 +81,7 @@ public class PeerDaemonTests
         Assert.That(check.Out, Does.Contain("moved: 1 revision with tag changes not yet pushed to their server"), check.ToString());
 
         // A is back: B's next run pushes the change.
-        a.Start();
+        await a.StartAsync(ct);
         await b.RunJobAsync(ct);
 
         Assert.That(File.Exists(onA.RevisionPath(first.Id)), Is.False, "A removed the revision B expired");

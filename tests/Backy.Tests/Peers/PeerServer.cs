@@ -46,12 +46,18 @@ internal sealed partial class PeerServer : IAsyncDisposable
             jobs);
     }
 
-    public void Start() =>
-        _daemon = DaemonProcess.Start(_bed.ConfigPath, _bed.LogPath, new Dictionary<string, string?>
+    /// <summary>Starts the daemon and returns once its API listens (a peer's next call must reach it).</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var listening = ListeningLine().Count(Log);
+        var daemon = _daemon = DaemonProcess.Start(_bed.ConfigPath, _bed.LogPath, new Dictionary<string, string?>
         {
             ["BACKY_WORKER"] = RealWorker,
             ["BACKY_WORKER_GRACE"] = "10",
         });
+        await DaemonTestBed.WaitUntilAsync(() => ListeningLine().Count(Log) > listening || daemon.HasExited, ct);
+        Assert.That(daemon.HasExited, Is.False, $"{Name} did not start\n{daemon.Stderr}\n{Log}");
+    }
 
     /// <summary>SIGTERM, as systemd stops it; the daemon must exit 0.</summary>
     public async Task StopAsync(CancellationToken ct)
@@ -64,18 +70,9 @@ internal sealed partial class PeerServer : IAsyncDisposable
         Assert.That(exit, Is.EqualTo(0), $"{Name} exit status\n{daemon.Stderr}");
     }
 
-    /// <summary><c>backy client -c CONFIG ARGS</c>, retried while the daemon does not answer yet
-    /// (it binds its port during start).</summary>
-    public async Task<ClientRunner.Result> ClientAsync(CancellationToken ct, params string[] args)
-    {
-        while (true)
-        {
-            var result = await ClientRunner.ExecutableAsync(["-c", _bed.ConfigPath, .. args], ct);
-            if (!result.Err.Contains("cannot reach", StringComparison.Ordinal))
-                return result;
-            await Task.Delay(100, ct);
-        }
-    }
+    /// <summary><c>backy client -c CONFIG ARGS</c> (the real executable).</summary>
+    public Task<ClientRunner.Result> ClientAsync(CancellationToken ct, params string[] args) =>
+        ClientRunner.ExecutableAsync(["-c", _bed.ConfigPath, .. args], ct);
 
     public async Task ReloadAsync(CancellationToken ct)
     {
@@ -99,6 +96,9 @@ internal sealed partial class PeerServer : IAsyncDisposable
         var log = Log;
         return (FinishedLine().Count(log), FailedLine().Count(log));
     }
+
+    [GeneratedRegex(": api listening on ")]
+    private static partial Regex ListeningLine();
 
     [GeneratedRegex(": moved: finished in ")]
     private static partial Regex FinishedLine();
