@@ -122,7 +122,7 @@ public sealed class CrashDriver(int seed, Action<string> log)
 
     /// <summary>Keeps at most <see cref="MaxRevisions"/> complete revisions (uninterrupted forget) so each
     /// iteration checks a bounded number of restores.</summary>
-    static async Task TrimAsync(TestJob t, Dictionary<string, string> expected, CancellationToken ct)
+    internal static async Task TrimAsync(TestJob t, Dictionary<string, string> expected, CancellationToken ct)
     {
         foreach (var old in t.Job.CompleteRevisions().OrderBy(r => r.Timestamp).SkipLast(MaxRevisions))
         {
