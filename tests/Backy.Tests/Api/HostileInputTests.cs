@@ -248,6 +248,22 @@ public class HostileInputTests
     }
 
     [Test]
+    public async Task Honest_calls_are_answered_while_many_backtracking_filters_burn(CancellationToken ct)
+    {
+        var names = Enumerable.Range(0, 5).Select(i => new string('a', 40) + $"-vm{i}").ToArray();
+        await using var api = await ApiHarness.StartAsync(jobs: names);
+
+        var hostile = Enumerable.Range(0, 20).Select(_ => ApiHarness.Refusal(async () =>
+            await api.JobsClient().GetStatusAsync(new GetStatusRequest { Filter = "(a+)+$" }, ApiHarness.Auth().WithCancellationToken(ct)))).ToList();
+        var honest = Enumerable.Range(0, 20).Select(_ =>
+            api.JobsClient().ListJobsAsync(new ListJobsRequest { Filter = "-vm[0-4]$" }, ApiHarness.Auth().WithCancellationToken(ct)).ResponseAsync).ToList();
+
+        Assert.That((await Task.WhenAll(honest)).Select(r => r.Jobs.Count), Is.All.EqualTo(5));
+        Assert.That((await Task.WhenAll(hostile)).Select(e => e.StatusCode), Is.All.EqualTo(StatusCode.InvalidArgument));
+        await AssertStillServesAsync(api, ct);
+    }
+
+    [Test]
     public async Task Messages_above_the_receive_limit_are_ResourceExhausted_and_logged(CancellationToken ct)
     {
         await using var api = await ApiHarness.StartAsync();
