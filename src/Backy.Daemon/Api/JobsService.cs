@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Backy.Daemon.Api;
 
 /// <summary><c>backy.v1.Jobs</c>: a thin adapter over <see cref="IJobScheduler"/>.</summary>
-internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsService> logger) : Jobs.JobsBase
+internal sealed partial class JobsService(IJobScheduler daemon, JobFactsCache cache, ILogger<JobsService> logger) : Jobs.JobsBase
 {
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
@@ -57,7 +57,7 @@ internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsServ
     {
         try
         {
-            return JobDirectoryFacts.Read(new JobDirectory(directory));
+            return cache.Get(directory, () => JobDirectoryFacts.Read(new JobDirectory(directory)));
         }
         catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
         {
