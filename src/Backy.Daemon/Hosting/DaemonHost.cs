@@ -64,7 +64,8 @@ public static partial class DaemonHost
                 using var host = Build(options, config, fileLog);
                 try
                 {
-                    await host.RunAsync(cancellationToken).ConfigureAwait(false);
+                    await StartAsync(host, cancellationToken).ConfigureAwait(false);
+                    await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -74,6 +75,20 @@ public static partial class DaemonHost
                 LogStopped(log);
                 return 0;
             }
+        }
+    }
+
+    /// <summary>SIGTERM while the host is still starting (e.g. the API still binding) cancels the
+    /// start: that is a stop like any other, not a crash. WaitForShutdownAsync then stops whatever
+    /// did start (job loops and their workers).</summary>
+    private static async Task StartAsync(IHost host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        {
         }
     }
 
