@@ -68,7 +68,7 @@ public sealed class JobDirectory
         foreach (var file in Directory.EnumerateFiles(Path, "*" + RevisionFile.Extension))
         {
             if (new FileInfo(file).LinkTarget is not null) continue; // the original's `last.rev` link
-            try { list.Add(RevisionFile.Read(file)); }
+            try { list.Add(Consistent(RevisionFile.Read(file), file)); }
             catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
             {
                 if (!File.Exists(file)) continue; // removed while we listed
@@ -80,6 +80,32 @@ public sealed class JobDirectory
         }
         list.Sort(RevisionOrder.Compare);
         return new RevisionScan(list, damaged);
+    }
+
+    /// <summary>
+    /// Catches a <c>.rev</c> that parses but cannot be what was written: it claims an old format (no
+    /// <c>backend_type</c>: a truncated file reads like the original's oldest ones) while its chunk map is in ours.
+    /// Taken at face value, the next backup would remove it as an incomplete old revision, chunk map included.
+    /// </summary>
+    private Revision Consistent(Revision revision, string file)
+    {
+        var name = System.IO.Path.GetFileNameWithoutExtension(file);
+        // With a parked old data file it is an interrupted upgrade instead, which UpgradeRecovery rolls back.
+        if (Legacy.LegacyFormat.IsLegacy(revision.BackendType) && HasOurChunkMap(name)
+            && !File.Exists(ChunkMapPath(name) + Legacy.LegacyFormat.ParkedSuffix))
+            throw new BackyException($"revision file '{file}' is invalid - it names the old format '{revision.BackendType}' but its chunk map '{ChunkMapPath(name)}' is in this version's format (truncated?)");
+        return revision;
+    }
+
+    private bool HasOurChunkMap(string id)
+    {
+        Span<byte> head = stackalloc byte[8];
+        try
+        {
+            using var f = File.OpenHandle(ChunkMapPath(id));
+            return RandomAccess.Read(f, head, 0) == head.Length && head.SequenceEqual(ChunkMapFormat.Magic);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>

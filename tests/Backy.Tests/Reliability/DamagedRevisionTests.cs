@@ -174,4 +174,25 @@ public class DamagedRevisionTests
         Assert.That(f.Chunks(), Is.EquivalentTo(keep));
         Assert.That(await f.RestoreAsync(f.A), Is.EqualTo(f.ImageA));
     }
+
+    /// <summary>
+    /// A .rev cut after its timestamp still parses (the original's oldest files are that short) and would read as
+    /// an incomplete old-format revision that the next backup removes, chunk map included. Its chunk map in our
+    /// format gives it away.
+    /// </summary>
+    [Test]
+    public async Task A_rev_truncated_to_a_parsable_stub_is_damaged_and_survives_the_next_backup()
+    {
+        using var f = new Fixture();
+        await f.BackUpBothAsync();
+        var path = f.Job.RevisionPath(f.B.Id);
+        var lines = File.ReadAllLines(path);
+        new FileInfo(path).IsReadOnly = false;
+        File.WriteAllLines(path, lines.Where(l => l.StartsWith("uuid:", StringComparison.Ordinal) || l.StartsWith("timestamp:", StringComparison.Ordinal)));
+
+        Assert.That(f.Job.ScanRevisions().Damaged.Single().Reason, Does.Contain("old format").And.Contain(f.Job.ChunkMapPath(f.B.Id)));
+        await f.BackUpAsync(f.ImageA);
+
+        Assert.That(File.Exists(path) && f.Job.HasChunkMap(f.B.Id), Is.True, "not removed as an incomplete revision");
+    }
 }
