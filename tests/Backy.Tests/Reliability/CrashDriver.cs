@@ -84,14 +84,17 @@ public sealed class CrashDriver(int seed, Action<string> log)
     }
 
     /// <summary>Rewrites one to three random blocks so every backup writes new chunks.</summary>
-    void ChangeImage(string path)
+    void ChangeImage(string path) => ChangeImage(path, _rnd, ImageBlocks, maxBlocks: 3);
+
+    /// <summary>Rewrites 1 to <paramref name="maxBlocks"/> random blocks of an image of <paramref name="imageBlocks"/> blocks.</summary>
+    internal static void ChangeImage(string path, Random rnd, int imageBlocks, int maxBlocks)
     {
         var buf = new byte[Blocks.Size];
         using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
-        for (var n = _rnd.Next(1, 4); n > 0; n--)
+        for (var n = rnd.Next(1, maxBlocks + 1); n > 0; n--)
         {
-            _rnd.NextBytes(buf);
-            f.Position = (long)_rnd.Next(ImageBlocks) * Blocks.Size;
+            rnd.NextBytes(buf);
+            f.Position = (long)rnd.Next(imageBlocks) * Blocks.Size;
             f.Write(buf);
         }
     }
@@ -111,7 +114,7 @@ public sealed class CrashDriver(int seed, Action<string> log)
         catch (OperationCanceledException) { ct.ThrowIfCancellationRequested(); return true; }
     }
 
-    static async Task BackupUncutAsync(TestJob t, Dictionary<string, string> expected, CancellationToken ct)
+    internal static async Task BackupUncutAsync(TestJob t, Dictionary<string, string> expected, CancellationToken ct)
     {
         var sha = Convert.ToHexString(TestJob.Sha(t.ImagePath));
         var r = await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "daily");

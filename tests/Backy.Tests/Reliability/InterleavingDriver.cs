@@ -33,11 +33,11 @@ public sealed class InterleavingDriver(int seed, Action<string> log)
         var commands = 0;
         TestImages.WriteMixed(t.ImagePath, (long)ImageBlocks * Blocks.Size, seed);
         for (var i = 0; i < 2; i++)
-            await BackupAsync(t, expected, ct);
+            await CrashDriver.BackupUncutAsync(t, expected, ct);
 
         for (var round = 0; round < rounds; round++)
         {
-            ChangeImage(t.ImagePath);
+            CrashDriver.ChangeImage(t.ImagePath, _rnd, ImageBlocks, maxBlocks: 2);
             var imageSha = Convert.ToHexString(TestJob.Sha(t.ImagePath));
             var before = t.Job.CompleteRevisions().Select(r => r.Id).ToList();
             var launches = Enumerable.Range(0, _rnd.Next(3, 7)).Select(i => Plan(t, before, round, i)).ToList();
@@ -117,27 +117,5 @@ public sealed class InterleavingDriver(int seed, Action<string> log)
             return "gone";
         problems.Add($"{string.Join(' ', l.Args)} exit {r.ExitCode}: {(error.Length > 0 ? error : r.StdErr.Trim())}");
         return "failed";
-    }
-
-    /// <summary>Rewrites one or two random blocks so every backup writes new chunks.</summary>
-    void ChangeImage(string path)
-    {
-        var buf = new byte[Blocks.Size];
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
-        for (var n = _rnd.Next(1, 3); n > 0; n--)
-        {
-            _rnd.NextBytes(buf);
-            f.Position = (long)_rnd.Next(ImageBlocks) * Blocks.Size;
-            f.Write(buf);
-        }
-    }
-
-    static async Task BackupAsync(TestJob t, Dictionary<string, string> expected, CancellationToken ct)
-    {
-        var sha = Convert.ToHexString(TestJob.Sha(t.ImagePath));
-        var r = await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "daily");
-        if (r.ExitCode != 0) throw new InvalidOperationException("setup backup failed: " + r.StdErr);
-        foreach (var rev in t.Job.CompleteRevisions().Where(x => !expected.ContainsKey(x.Id)))
-            expected[rev.Id] = sha;
     }
 }
