@@ -89,16 +89,7 @@ public class LockFileDeletionTests
         File.WriteAllBytes(pending, [1, 2, 3]);
         File.Delete(Path.Combine(t.JobPath, JobLocks.PurgeLockName));
         File.Delete(Path.Combine(t.JobPath, JobLocks.BackupLockName));
-        var waiting = new TaskCompletionSource();
-        var stderr = new StringBuilder();
-        var purge = WorkerProcess.Command(t.JobPath, "purge")
-            .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToStringBuilder(stderr), PipeTarget.ToDelegate(line =>
-            {
-                if (line.Contains("Waiting for running restores")) waiting.TrySetResult();
-            })))
-            .ExecuteAsync(ct);
-
-        await waiting.Task.WaitAsync(ct);
+        var (purge, stderr) = await WorkerProcess.StartWaitingPurgeAsync(t.JobPath, ct);
         Assert.That(purge.Task.IsCompleted, Is.False, "purge must not run while the backup does");
         Assert.That(File.Exists(pending), Is.True);
         purgeShared.Dispose();

@@ -45,16 +45,7 @@ public class ConcurrencyTests
         TestImages.WriteMixed(t.ImagePath, 1000);
         Assert.That((await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "daily")).ExitCode, Is.Zero);
         var restoreLock = await JobLocks.AcquirePurgeSharedAsync(t.JobPath, ct); // what a restore holds
-        var waiting = new TaskCompletionSource();
-        var stderr = new StringBuilder();
-        var purge = WorkerProcess.Command(t.JobPath, "purge")
-            .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToStringBuilder(stderr), PipeTarget.ToDelegate(line =>
-            {
-                if (line.Contains("Waiting for running restores")) waiting.TrySetResult();
-            })))
-            .ExecuteAsync(ct);
-
-        await waiting.Task.WaitAsync(ct);
+        var (purge, stderr) = await WorkerProcess.StartWaitingPurgeAsync(t.JobPath, ct);
         Assert.That(purge.Task.IsCompleted, Is.False, "purge must not finish while the restore runs");
         restoreLock.Dispose();
         var result = await purge;

@@ -29,6 +29,27 @@ public static class WorkerProcess
         return (r.ExitCode, stdout.ToArray(), stderr.ToString());
     }
 
+    /// <summary>A running <c>purge</c> and its growing stderr.</summary>
+    public sealed record RunningPurge(CommandTask<CommandResult> Task, StringBuilder StdErr);
+
+    /// <summary>
+    /// Starts <c>purge</c> while the caller holds a lock purge needs, and returns once purge says it waits
+    /// for it: from then on the caller can check that purge has not gone ahead, then release the lock.
+    /// </summary>
+    public static async Task<RunningPurge> StartWaitingPurgeAsync(string jobDir, CancellationToken cancellationToken)
+    {
+        var waiting = new TaskCompletionSource();
+        var stderr = new StringBuilder();
+        var purge = Command(jobDir, "purge")
+            .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToStringBuilder(stderr), PipeTarget.ToDelegate(line =>
+            {
+                if (line.Contains("Waiting for running restores")) waiting.TrySetResult();
+            })))
+            .ExecuteAsync(cancellationToken);
+        await waiting.Task.WaitAsync(cancellationToken);
+        return new RunningPurge(purge, stderr);
+    }
+
     public static Command Command(string jobDir, params string[] args) =>
         CliWrap.Cli.Wrap(Path)
             .WithArguments(["-b", jobDir, .. args])
