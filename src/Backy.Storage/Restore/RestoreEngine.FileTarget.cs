@@ -17,6 +17,7 @@ public sealed partial class RestoreEngine
     private sealed class FileTarget(SafeFileHandle handle, string path, bool device) : ITarget, IDisposable
     {
         private SafeFileHandle? _direct = OpenDirect(path);
+        private bool _directProven;
 
         // A fresh (truncated) regular file of the right length reads as zeros where nothing is written.
         public void Prepare(long size)
@@ -31,9 +32,10 @@ public sealed partial class RestoreEngine
                 try
                 {
                     RandomAccess.Write(_direct, data.Span, offset);
+                    _directProven = true;
                     return ValueTask.CompletedTask;
                 }
-                catch (IOException) when (offset == 0)
+                catch (IOException) when (!_directProven)
                 {
                     // The first direct write failed (a file system that accepts the flag but not the I/O):
                     // give direct I/O up for this target; a real disk error repeats on the buffered write.
