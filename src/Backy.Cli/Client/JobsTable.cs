@@ -35,7 +35,7 @@ public static class JobsTable
     public static string Footer(int rows) => rows == 1 ? "1 job shown" : $"{rows} jobs shown";
 
     public static string LocalTime(Timestamp? time, TimeZoneInfo zone) =>
-        time is null ? "-" : TimeZoneInfo.ConvertTime(time.ToDateTimeOffset(), zone).ToString("yyyy-MM-dd HH:mm:ss");
+        time is null ? "-" : TimeZoneInfo.ConvertTime(time.ToDateTimeOffset(), zone).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Humanized(Duration? duration) =>
         duration is null || duration.ToTimeSpan() <= TimeSpan.Zero ? "-" : Humanize.Duration(duration.ToTimeSpan());

@@ -44,35 +44,3 @@ internal static unsafe partial class LibRbd
     [LibraryImport(Rbd)]
     internal static partial nint rbd_read(nint image, ulong offset, nuint length, byte* buffer);
 }
-
-/// <summary>Linux pipe tuning for rbd's stdout.</summary>
-internal static partial class PipeTuning
-{
-    private const int F_SETPIPE_SZ = 1031;
-
-    /// <summary>
-    /// 1 MiB instead of the default 64 KiB: rbd writes whole objects, and a bigger pipe means 16 times fewer
-    /// wake-ups of reader and writer (the unprivileged limit, /proc/sys/fs/pipe-max-size, is 1 MiB by default).
-    /// </summary>
-    public const int PreferredSize = 1 << 20;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fcntl(int fd, int cmd, int arg);
-
-    /// <summary>
-    /// Best effort: a pipe that keeps its default size still works, just with more wake-ups. Returns the pipe's
-    /// new size, or -1 when it could not be changed.
-    /// </summary>
-    public static int TryEnlarge(Stream stream)
-    {
-        if (stream is not System.IO.Pipes.PipeStream pipe || !OperatingSystem.IsLinux()) return -1;
-        try
-        {
-            return fcntl((int)pipe.SafePipeHandle.DangerousGetHandle(), F_SETPIPE_SZ, PreferredSize);
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or ObjectDisposedException)
-        {
-            return -1;
-        }
-    }
-}

@@ -1,4 +1,5 @@
 using Backy.Storage;
+using Backy.Storage.IO;
 using CliWrap;
 
 namespace Backy.Sources.Ceph;
@@ -43,7 +44,7 @@ public sealed partial class RbdCli
             var command = _owner.Build(_arguments)
                 .WithStandardOutputPipe(PipeTarget.Create(async (stdout, ct) =>
                 {
-                    LogPipe(_owner._logger, _arguments[0], stdout.GetType().Name, PipeTuning.TryEnlarge(stdout));
+                    LogPipe(_owner._logger, _arguments[0], stdout.GetType().Name, stdout is System.IO.Pipes.PipeStream pipe ? DurableFile.TryGrowPipe((int)pipe.SafePipeHandle.DangerousGetHandle()) : -1);
                     _stdout.TrySetResult(stdout);
                     await _released.Task.WaitAsync(ct).ConfigureAwait(false);
                 }))

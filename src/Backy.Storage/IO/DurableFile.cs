@@ -63,9 +63,11 @@ public static class DurableFile
 
     /// <summary>
     /// Grows the pipe behind <paramref name="fd"/> (if it is one) to 1 MiB: a 64 KiB pipe makes a 4 MiB block
-    /// cost 64 context switches between us and the reader. Harmless on anything that is not a pipe.
+    /// cost 64 context switches between us and the reader (1 MiB is also the unprivileged limit,
+    /// /proc/sys/fs/pipe-max-size). Harmless on anything that is not a pipe. Returns the pipe's new size,
+    /// or -1 when it was not changed (not a pipe, not Linux): a pipe of the default size still works.
     /// </summary>
-    public static void TryGrowPipe(int fd) => Posix.Fcntl(fd, Posix.F_SETPIPE_SZ, 1 << 20);
+    public static int TryGrowPipe(int fd) => OperatingSystem.IsLinux() ? Posix.Fcntl(fd, Posix.F_SETPIPE_SZ, 1 << 20) : -1;
 
     public static void FsyncDirectory(string directory) => OnDirectory(directory, Posix.Fsync, "sync directory");
 
