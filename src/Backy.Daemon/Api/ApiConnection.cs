@@ -37,7 +37,9 @@ public sealed class ApiConnection : IDisposable
         var handler = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, EnableMultipleHttp2Connections = true };
         if (_trusted is not null)
             handler.SslOptions.RemoteCertificateValidationCallback = ValidateAgainstTrusted;
-        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        // ThrowOperationCanceledOnCancellation: a daemon stop or reload cancelling a peer call must read as a
+        // cancellation (OperationCanceledException), not as RpcException(Cancelled), which callers treat as a failure.
+        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, ThrowOperationCanceledOnCancellation = true });
         // The token travels as a plain header (not CallCredentials) so that plain-HTTP loopback
         // connections, the default, carry it too.
         _headers = new Metadata { { "authorization", $"Bearer {token}" }, { BearerTokenInterceptor.TaskIdHeader, taskId } };

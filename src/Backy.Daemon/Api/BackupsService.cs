@@ -71,7 +71,7 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
     public override Task<SetRevisionTagsResponse> SetRevisionTags(SetRevisionTagsRequest request, ServerCallContext context)
     {
         if (!RevisionId.IsValid(request.Revision))
-            throw Fail(StatusCode.InvalidArgument, $"invalid revision id '{Shortened(request.Revision)}'");
+            throw Fail(StatusCode.InvalidArgument, $"invalid revision id '{Printable.Of(request.Revision, 40)}'");
         var directory = new JobDirectory(Resolve(request.Backup));
         var removed = IoErrors(() => SetTags(directory, request), request.Backup);
         LogTagsSet(logger, request.Backup, request.Revision, string.Join(',', request.NewTags), removed);
@@ -129,8 +129,6 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
     }
 
     private static void IoErrors(Action action, string backup) => IoErrors(() => { action(); return 0; }, backup);
-
-    private static string Shortened(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
     private static RpcException Fail(StatusCode code, string message) => new(new Status(code, message));
 

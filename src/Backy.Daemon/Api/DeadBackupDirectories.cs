@@ -12,7 +12,7 @@ internal static class DeadBackupDirectories
 {
     /// <summary>Marker a peer leaves for the daemon's housekeeping to purge the directory (the
     /// original's name, so directories keep working across implementations).</summary>
-    public const string PurgePendingMarker = ".purge_pending";
+    public const string PurgePendingMarker = Scheduling.Housekeeping.PurgePendingMarker; // one marker for both
 
     /// <summary>Sorted by name (ordinal). Hidden entries and symbolic links are not backups.</summary>
     public static IReadOnlyList<string> List(string baseDir, IReadOnlySet<string> jobs)

@@ -1,10 +1,11 @@
+using Backy.Storage.Editing;
 using Backy.Storage.Jobs;
 using Backy.Storage.Schedules;
 
 namespace Backy.Daemon.Api;
 
 /// <summary>What <c>status</c> reports about a job directory beyond the daemon's own state,
-/// read from disk on each call (directories are small; the numbers must be current).</summary>
+/// read from disk (through <see cref="JobFactsCache"/>, which re-reads a directory as soon as it changes).</summary>
 /// <param name="ManualTags">Tags starting with <c>manual:</c> on complete revisions, sorted.</param>
 /// <param name="UnsyncedRevisions">Peer revisions whose tags differ from what the peer has.</param>
 /// <param name="LocalRevisions">Complete revisions whose data is on this server.</param>
@@ -20,7 +21,7 @@ public sealed record JobDirectoryFacts(
             complete.SelectMany(r => r.Tags).Where(TagValidation.IsManual)
                 .Distinct().Order(StringComparer.Ordinal).ToList(),
             directory.Quarantine.Count,
-            complete.Count(r => !r.IsLocal && !r.Tags.SetEquals(r.OrigTags)),
+            complete.Count(TagDisplay.HasPendingChanges),
             complete.Count(r => r.IsLocal));
     }
 }

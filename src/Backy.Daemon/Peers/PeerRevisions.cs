@@ -1,3 +1,4 @@
+using Backy.Storage.Editing;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -74,7 +75,7 @@ internal static class PeerRevisions
 
     /// <summary>Revisions of <paramref name="server"/> whose tags changed here and are not on the peer yet.</summary>
     public static IReadOnlyList<Revision> Unsynced(JobDirectory job, string server) =>
-        job.LoadRevisions().Where(r => r.Server == server && !r.Tags.SetEquals(r.OrigTags)).ToList();
+        job.LoadRevisions().Where(r => r.Server == server && TagDisplay.HasPendingChanges(r)).ToList();
 
     /// <summary>Records that the peer accepted <paramref name="pushed"/>: the revision is gone
     /// there (<paramref name="removed"/>) or now carries the pushed tags.</summary>

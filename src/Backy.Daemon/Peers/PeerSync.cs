@@ -28,7 +28,7 @@ public sealed partial class PeerSync(ILogger<PeerSync> logger)
                 LogNotThere(logger, job, peer.Name);
             var result = PeerRevisions.Merge(directory, peer.Name, remote ?? []);
             foreach (var id in result.Refused)
-                LogRefused(logger, job, peer.Name, id.Length <= 40 ? id : id[..40] + "...");
+                LogRefused(logger, job, peer.Name, Printable.Of(id, 40));
             LogPulled(logger, job, peer.Name, result.Added, result.Updated, result.Dropped);
         }, taskId, cancellationToken).ConfigureAwait(false);
         foreach (var r in Guard(job, "drop", () => PeerRevisions.DropUnknownServers(directory, peers.Keys.ToHashSet(StringComparer.Ordinal))) ?? [])

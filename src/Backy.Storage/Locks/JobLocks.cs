@@ -36,18 +36,22 @@ public static class JobLocks
     public static Task<FileLock> AcquirePurgeExclusiveAsync(string jobDirectory, CancellationToken cancellationToken) =>
         FileLock.AcquireAllAsync(PurgeTargets(jobDirectory), exclusive: true, cancellationToken);
 
+    // Both locks flock a directory of the job: it must exist, or FileLock would create a lock *file* in its place.
     private static string[] BackupTargets(string jobDirectory) =>
-        [Path.GetFullPath(jobDirectory), Path.Combine(jobDirectory, BackupLockName)];
+        [RequireDirectory(jobDirectory), Path.Combine(jobDirectory, BackupLockName)];
 
     private static string[] PurgeTargets(string jobDirectory)
     {
         // chunks/ is where purge deletes; a job that never had a backup gets it here (it is empty then).
-        if (!Directory.Exists(jobDirectory))
-            throw new BackyException($"job directory '{jobDirectory}' does not exist");
+        RequireDirectory(jobDirectory);
         var chunks = Path.Combine(jobDirectory, ChunksDirectoryName);
         Directory.CreateDirectory(chunks);
         return [chunks, Path.Combine(jobDirectory, PurgeLockName)];
     }
+
+    private static string RequireDirectory(string jobDirectory) => Directory.Exists(jobDirectory)
+        ? Path.GetFullPath(jobDirectory)
+        : throw new BackyException($"job directory '{jobDirectory}' does not exist");
 
     /// <summary>The chunk store's directory (<see cref="Chunks.ChunkStore"/>), named here to keep Locks free of it.</summary>
     public const string ChunksDirectoryName = "chunks";

@@ -66,6 +66,15 @@ public class JobFactsCacheTests
         Assert.That(_reads, Is.EqualTo(readsBefore + 1));
         Assert.That(facts.LocalRevisions, Is.EqualTo(2));
         Assert.That(facts.ManualTags, Is.EqualTo(new[] { "manual:a", "manual:b" }));
+
+        // A tag change rewrites an existing .rev (by rename): seen at once too.
+        Directory.SetLastWriteTimeUtc(_dir, DateTime.UtcNow.AddMinutes(-10));
+        Settle();
+        Get();
+        rev.Tags.Add("manual:c");
+        _job.WriteRevision(rev);
+        Settle();
+        Assert.That(Get().ManualTags, Is.EqualTo(new[] { "manual:a", "manual:b", "manual:c" }));
     }
 
     [Test]
