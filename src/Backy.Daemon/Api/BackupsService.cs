@@ -96,18 +96,11 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
         {
             throw Fail(StatusCode.FailedPrecondition, e.Message);
         }
-        catch (BackyException e) when (IsLocked(directory))
+        catch (JobLockedException e)
         {
+            // A backup or revision change holds the job right now: the caller retries later.
             throw Fail(StatusCode.Unavailable, e.Message);
         }
-    }
-
-    /// <summary>Whether a backup or revision change holds the job right now (the editor reports
-    /// that as a plain BackyException; the caller should retry later rather than give up).</summary>
-    private static bool IsLocked(JobDirectory directory)
-    {
-        using var probe = JobLocks.TryAcquireBackup(directory.Path);
-        return probe is null;
     }
 
     private string Resolve(string name) => DeadBackupDirectories.Resolve(daemon.Config.Global.BaseDir, name, JobNames());

@@ -46,12 +46,13 @@ public sealed partial class BackupEngine
     private async Task<Revision> BackupLockedAsync(IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        foreach (var stale in _job.LoadRevisions().Where(r => !r.IsComplete && r.IsLocal))
+        var all = _job.LoadRevisions();
+        foreach (var stale in all.Where(IsStale))
         {
             _logger.RemovingIncomplete(stale.Id);
             _job.RemoveRevision(stale.Id);
         }
-        var history = _job.LoadRevisions();
+        var history = all.Where(r => !IsStale(r)).ToList(); // one scan of the .rev files, not two
         var forced = JobDirectory.AnyDistrusted(history);
         if (forced) _logger.ForcedWrite(history.Last(r => r.IsLocal && r.Trust == Trust.Distrusted).Id);
         var parent = JobDirectory.SelectParent(history);
@@ -126,6 +127,8 @@ public sealed partial class BackupEngine
             }
         }
     }
+
+    private static bool IsStale(Revision r) => !r.IsComplete && r.IsLocal;
 
     /// <summary>
     /// The parent's chunk map, or null when it cannot be read: the parent only saves work (hash shortcut,

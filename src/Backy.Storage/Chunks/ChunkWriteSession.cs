@@ -57,6 +57,7 @@ public sealed class ChunkWriteSession : IDisposable
         {
             // A half-written temp file (e.g. the disk is full) is not in the ready queue: remove it here.
             DurableFile.TryDelete(temp);
+            _claimed.TryRemove(id, out _); // not written: a later attempt in this session must not skip it
             throw new BackyException($"cannot write chunk file '{final}': {DurableFile.Reason(e)}", e);
         }
         _ready.Enqueue((id, temp));

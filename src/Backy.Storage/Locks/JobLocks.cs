@@ -20,7 +20,7 @@ public static class JobLocks
     /// <summary>Fails at once with a clear message when another process changes the job.</summary>
     public static FileLock AcquireBackup(string jobDirectory, string action) =>
         TryAcquireBackup(jobDirectory)
-            ?? throw new BackyException($"cannot {action} job '{jobDirectory}': another backup or revision change is running (lock {Path.Combine(jobDirectory, BackupLockName)} is held)");
+            ?? throw new JobLockedException($"cannot {action} job '{jobDirectory}': another backup or revision change is running (lock {Path.Combine(jobDirectory, BackupLockName)} is held)");
 
     /// <summary>The backup lock, or null at once when someone holds it.</summary>
     public static FileLock? TryAcquireBackup(string jobDirectory) =>
