@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backy.Storage.Jobs;
+using Backy.Storage.Logging;
 using Backy.Worker.Logging;
 using Microsoft.Extensions.Logging;
 
@@ -28,7 +29,7 @@ public sealed class JobContext : IDisposable
         TaskId = parse.GetValue(globals.TaskId) ?? Guid.NewGuid().ToString("N")[..8];
         Out = output;
         var logFile = parse.GetValue(globals.LogFile) ?? new JobDirectory(directory).DefaultLogPath;
-        _logProvider = new FileLoggerProvider(logFile, error, Verbose, TaskId);
+        _logProvider = FileLoggerProvider.OpenOrWarn(logFile, error, Verbose, TaskId);
         LoggerFactory = new SingleProviderLoggerFactory(_logProvider);
         Logger = LoggerFactory.CreateLogger("backy." + commandName);
         // The job reports what it skips while listing (a damaged .rev) through the command's log.

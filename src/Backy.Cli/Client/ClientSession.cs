@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using Backy.Daemon.Api;
 using Backy.Storage;
-using Backy.Worker.Logging;
+using Backy.Storage.Logging;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -49,7 +49,7 @@ internal sealed partial class ClientSession
         var taskId = Global<string?>("--taskid") ?? NewTaskId();
         // The job commands' logger: the task id on every line, stderr, and the -l file if given
         // (the manual: client has no default log file).
-        using var logs = new FileLoggerProvider(Global<string?>("--logfile"), _error, Global<bool>("--verbose"), taskId);
+        using var logs = FileLoggerProvider.OpenOrWarn(Global<string?>("--logfile"), _error, Global<bool>("--verbose"), taskId);
         Log = logs.CreateLogger("backy.client");
         ClientTarget? target = null;
         try

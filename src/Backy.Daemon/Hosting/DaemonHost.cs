@@ -1,6 +1,6 @@
 using Backy.Daemon.Api;
 using Backy.Daemon.Config;
-using Backy.Daemon.Logging;
+using Backy.Storage.Logging;
 using Backy.Daemon.Peers;
 using Backy.Daemon.Scheduling;
 using Backy.Daemon.Workers;
@@ -27,7 +27,7 @@ public static partial class DaemonHost
         FileLoggerProvider fileLog;
         try
         {
-            fileLog = FileLoggerProvider.Open(options.LogFile);
+            fileLog = FileLoggerProvider.Open(options.LogFile, Console.Error);
         }
         catch (BackyException e)
         {

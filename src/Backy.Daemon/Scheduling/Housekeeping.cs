@@ -31,7 +31,16 @@ public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher 
             await Task.Delay(FirstDelay, clock, stoppingToken).ConfigureAwait(false);
             while (true)
             {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // An unreadable base-dir must not end housekeeping for good (nor, as an exception
+                    // escaping a BackgroundService, stop the host): tried again tomorrow.
+                    LogFailed(logger, registry.Config.Global.BaseDir, e.Message);
+                }
                 await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(false);
             }
         }

@@ -55,9 +55,11 @@ public sealed partial class JobLoop
         {
             Plan();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BackyException)
+        catch (Exception e)
         {
-            Failed(e);
+            // Whatever it is, this job backs off; the daemon and the other jobs start.
+            try { Failed(e); }
+            catch (Exception inner) { LastResort(e, inner); }
         }
     }
 
@@ -135,12 +137,21 @@ public sealed partial class JobLoop
             }
             catch (Exception e)
             {
-                // A worker killed by a signal sent to the whole process group (Ctrl-C, systemd
-                // without KillMode=mixed) just before our own stop: a stop, not a failure.
-                if (e is ExternalCommandException { ExitCode: > 128 } && await IsStoppingAsync(cancellationToken).ConfigureAwait(false))
-                    break;
                 // The per-job boundary (STYLE): whatever went wrong, this job backs off, the daemon goes on.
-                Failed(e);
+                // Its own error handling is inside the boundary too: a loop task that ends is a job that
+                // never runs again while `client jobs` keeps showing it (a full log disk did exactly that).
+                try
+                {
+                    // A worker killed by a signal sent to the whole process group (Ctrl-C, systemd
+                    // without KillMode=mixed) just before our own stop: a stop, not a failure.
+                    if (e is ExternalCommandException { ExitCode: > 128 } && await IsStoppingAsync(cancellationToken).ConfigureAwait(false))
+                        break;
+                    Failed(e);
+                }
+                catch (Exception inner)
+                {
+                    LastResort(e, inner);
+                }
             }
         }
     }
@@ -229,6 +240,14 @@ public sealed partial class JobLoop
         LogFailed(_services.Logger, e, Name, failures, Backoff.After(failures).TotalMinutes, e.Message);
     }
 
+    /// <summary>The failure handling itself failed (<see cref="Failed"/> counts the failure before it logs,
+    /// so the backoff still applies): try once more to say why. Nothing here may throw.</summary>
+    private void LastResort(Exception failure, Exception inner)
+    {
+        try { LogFailureHandlingFailed(_services.Logger, Name, failure.Message, inner.Message); }
+        catch (Exception) { /* no logger left to tell: the status and last error still say it */ }
+    }
+
     private IReadOnlyList<string> SortedTags(IEnumerable<string> tags) => Definition.Schedule.SortTags(tags);
 
     [LoggerMessage(EventId = 4400, Level = LogLevel.Information, Message = "{Job}: run requested")]
@@ -236,6 +255,9 @@ public sealed partial class JobLoop
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "{Job}: finished in {Seconds:0.0} s")]
     private static partial void LogSucceeded(ILogger logger, string job, double seconds);
+
+    [LoggerMessage(EventId = 4403, Level = LogLevel.Error, Message = "{Job}: failed ({Reason}), and handling that failed too: {Inner}")]
+    private static partial void LogFailureHandlingFailed(ILogger logger, string job, string reason, string inner);
 
     [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "{Job}: failed (failure {Failures}, retry in {Minutes} min): {Reason}")]
     private static partial void LogFailed(ILogger logger, Exception exception, string job, int failures, double minutes, string reason);

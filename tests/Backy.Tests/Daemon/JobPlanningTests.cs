@@ -1,6 +1,6 @@
 using Backy.Daemon.Config;
 using Backy.Daemon.Hosting;
-using Backy.Daemon.Logging;
+using Backy.Storage.Logging;
 using Backy.Daemon.Scheduling;
 using Backy.Daemon.Workers;
 using Backy.Storage.Schedules;

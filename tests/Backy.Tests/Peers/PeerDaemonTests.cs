@@ -101,7 +101,8 @@ public class PeerDaemonTests
         await a.StopAsync(ct);
         await b.StopAsync(ct);
         // The job loop B started on reload logs under its runs' task ids, not the reload call's.
-        Assert.That(b.Log.Split('\n').Where(l => l.Split("taskid=").Length > 2), Is.Empty);
+        // (LogLine: "TIME LEVEL [task] [job] ..."; a leaked scope would put the reload's "[task] [client]" first.)
+        Assert.That(b.Log.Split('\n').Where(l => l.Contains("] [moved] ") && !System.Text.RegularExpressions.Regex.IsMatch(l, @"^\S+ \S+\s+\[[a-z0-9]+\] \[moved\] ")), Is.Empty);
     }
 
     private static Task<CliWrap.Buffered.BufferedCommandResult> ExecutableAsync(string name, string[] args, CancellationToken ct) =>

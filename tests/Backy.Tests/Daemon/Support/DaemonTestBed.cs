@@ -9,10 +9,15 @@ public sealed class DaemonTestBed : IAsyncDisposable
     public string Root { get; } = Directory.CreateTempSubdirectory("backy-daemon-test-").FullName;
     public string BaseDir => Path.Combine(Root, "base");
     public string ConfigPath => Path.Combine(Root, "backy.conf");
-    public string LogPath => Path.Combine(Root, "backy.log");
+    /// <summary>The daemon's log file (-l); a test may move it (onto a small file system).</summary>
+    public string LogPath { get; set; }
     public StandInWorker Worker { get; }
 
-    public DaemonTestBed() => Worker = new StandInWorker(Root);
+    public DaemonTestBed()
+    {
+        Worker = new StandInWorker(Root);
+        LogPath = Path.Combine(Root, "backy.log");
+    }
 
     public string JobDir(string job) => Path.Combine(BaseDir, job);
 
