@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Backy.Daemon.Config;
+using Backy.Daemon.Api;
 
 namespace Backy.Cli.Client;
 
@@ -7,22 +7,27 @@ namespace Backy.Cli.Client;
 /// running daemon over gRPC.</summary>
 public static class ClientCommand
 {
-    public static Command Create()
+    /// <param name="config"><c>-c</c> before or after the command (BackyCommandLine): the daemon
+    /// configuration file, read for its api and peers sections only.</param>
+    public static Command Create(ConfigOption config)
     {
         var options = new ClientOptions(
-            new Option<string>("--config", "-c")
-            {
-                Description = "Daemon configuration file (for the api token and address, and peers)",
-                DefaultValueFactory = _ => DaemonConfigReader.DefaultPath,
-                Recursive = true,
-            },
+            config,
             new Option<string?>("--peer", "-p") { Description = "Talk to this peer from the configuration's peers", Recursive = true },
             new Option<string?>("--url") { Description = "Daemon URL (overrides --config and --peer)", Recursive = true },
-            new Option<string?>("--token") { Description = "API token (overrides --config and --peer)", Recursive = true });
+            new Option<string?>("--token") { Description = "API token (overrides --config and --peer)", Recursive = true },
+            new Option<double>("--timeout")
+            {
+                Description = "Seconds to wait for each answer of the daemon (default 60); past it: one line and exit 1 (check: UNKNOWN, exit 3)",
+                HelpName = "SECONDS",
+                DefaultValueFactory = _ => ApiConnection.DefaultCallTimeout.TotalSeconds,
+                Recursive = true,
+                Validators = { r => { if (r.GetValueOrDefault<double>() is not (> 0 and <= 86400)) r.AddError("--timeout must be a number of seconds between 0 and 86400"); } },
+            });
 
         var command = new Command("client", "Query and control a running backy daemon")
         {
-            options.Config, options.Peer, options.Url, options.Token,
+            config.AfterCommand, options.Peer, options.Url, options.Token, options.Timeout,
         };
 
         var check = new Command("check", "Nagios check: exit 0 OK, 1 WARNING (quarantine reports), 2 CRITICAL (a job is overdue), 3 UNKNOWN");
@@ -52,4 +57,4 @@ public static class ClientCommand
 }
 
 /// <summary>The options every client action shares.</summary>
-internal sealed record ClientOptions(Option<string> Config, Option<string?> Peer, Option<string?> Url, Option<string?> Token);
+internal sealed record ClientOptions(ConfigOption Config, Option<string?> Peer, Option<string?> Url, Option<string?> Token, Option<double> Timeout);

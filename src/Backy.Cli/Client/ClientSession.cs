@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Backy.Daemon.Api;
+using Backy.Daemon.Config;
 using Backy.Storage;
 using Backy.Storage.Logging;
 using Grpc.Core;
@@ -52,12 +53,15 @@ internal sealed partial class ClientSession
         using var logs = FileLoggerProvider.OpenOrWarn(Global<string?>("--logfile"), _error, Global<bool>("--verbose"), taskId);
         Log = logs.CreateLogger("backy.client");
         ClientTarget? target = null;
+        var timeout = TimeSpan.FromSeconds(_result.GetValue(_options.Timeout));
         try
         {
             target = ClientTarget.Resolve(
-                _result.GetValue(_options.Config)!, _result.GetValue(_options.Peer),
+                _options.Config.Resolve(_result), _result.GetValue(_options.Peer),
                 _result.GetValue(_options.Url), _result.GetValue(_options.Token));
-            using var connection = new ApiConnection(target.Url, target.Token, taskId, target.TrustedCertificatePath);
+            if (target.ConfigWarning is { } warning)
+                _error.WriteLine($"backy client: warning: {warning}");
+            using var connection = new ApiConnection(target.Url, target.Token, taskId, target.TrustedCertificatePath, timeout);
             _connection = connection;
             LogCalling(Log, _result.CommandResult.Command.Name, target.Url, taskId);
             return await action(this, cancellationToken);
@@ -66,6 +70,21 @@ internal sealed partial class ClientSession
         {
             return Fail(Describe(e, target!.Url));
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && target is not null)
+        {
+            // ApiConnection turns a passed deadline into OperationCanceledException: a daemon that accepted
+            // the connection but never answered (stuck, or not a backy daemon at all).
+            return Fail($"the backy daemon at {target.Url} did not answer within {timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s (--timeout)");
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("cancelled");
+        }
+        catch (ConfigValidationException e)
+        {
+            var more = e.Errors.Count > 1 ? $" (and {e.Errors.Count - 1} more)" : "";
+            return Fail($"invalid configuration {e.Errors[0].Format(e.ConfigPath)}{more}");
+        }
         catch (BackyException e)
         {
             return Fail(e.Message);
@@ -73,6 +92,12 @@ internal sealed partial class ClientSession
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
         {
             return Fail(e.Message);
+        }
+        catch (Exception e)
+        {
+            // The CLI's exit-code boundary (STYLE): whatever happened, one line and the exit status
+            // monitoring understands, never an unhandled exception (rc 134).
+            return Fail($"{e.GetType().Name}: {e.Message}");
         }
     }
 

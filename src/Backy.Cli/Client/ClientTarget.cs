@@ -12,14 +12,20 @@ namespace Backy.Cli.Client;
 /// <param name="TrustedCertificatePath">For the local daemon over TLS: its own certificate
 /// (<c>api.tls-cert</c>), trusted even when self-signed because it comes from the same
 /// configuration file the daemon reads.</param>
-public sealed record ClientTarget(Uri Url, string Token, string? TrustedCertificatePath = null)
+/// <param name="ConfigWarning">Errors in the configuration outside api and peers (one line), or null.</param>
+public sealed record ClientTarget(Uri Url, string Token, string? TrustedCertificatePath = null, string? ConfigWarning = null)
 {
     public static ClientTarget Resolve(string configPath, string? peer, string? url, string? token)
     {
         if (url is not null && token is not null)
             return new ClientTarget(ParseUrl(url, "--url"), token);
 
-        var config = DaemonConfigReader.Load(configPath);
+        var config = DaemonConfigReader.LoadForClient(configPath);
+        return Resolve(config, configPath, peer, url, token) with { ConfigWarning = config.Warning };
+    }
+
+    private static ClientTarget Resolve(ClientConfig config, string configPath, string? peer, string? url, string? token)
+    {
         if (peer is not null)
         {
             if (!config.Peers.TryGetValue(peer, out var p))

@@ -7,18 +7,14 @@ namespace Backy.Cli.Scheduler;
 /// <see cref="DaemonHost.RunAsync"/> as <c>backy-daemon</c>).</summary>
 public static class SchedulerCommand
 {
-    public static Command Create()
+    /// <param name="config"><c>-c</c> before or after the command (BackyCommandLine), shared with the client.</param>
+    public static Command Create(ConfigOption config)
     {
-        var config = new Option<string>("--config", "-c")
-        {
-            Description = "Path to the scheduler configuration file",
-            DefaultValueFactory = _ => DaemonOptions.DefaultConfigPath,
-        };
-        var command = new Command("scheduler", "Run the backup scheduler daemon") { config };
+        var command = new Command("scheduler", "Run the backup scheduler daemon") { config.AfterCommand };
         command.SetAction((parse, ct) =>
         {
             var options = new DaemonOptions(
-                ConfigPath: parse.GetValue(config)!,
+                ConfigPath: config.Resolve(parse),
                 // The global -l/-v belong to the root command; the scheduler's log defaults elsewhere.
                 LogFile: GlobalValue<string>(parse, "--logfile") ?? DaemonOptions.DefaultLogFile,
                 Verbose: GlobalValue<bool>(parse, "--verbose"));

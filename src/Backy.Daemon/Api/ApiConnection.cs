@@ -13,7 +13,7 @@ namespace Backy.Daemon.Api;
 public sealed class ApiConnection : IDisposable
 {
     /// <summary>Every call here is quick on the daemon's side; a minute means it is stuck.</summary>
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>A daemon that does not accept a connection in this time is treated as down.</summary>
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
@@ -21,6 +21,7 @@ public sealed class ApiConnection : IDisposable
     private readonly GrpcChannel _channel;
     private readonly Metadata _headers;
     private readonly X509Certificate2? _trusted;
+    private readonly TimeSpan _callTimeout;
 
     public Uri Url { get; }
     public string TaskId { get; }
@@ -29,10 +30,13 @@ public sealed class ApiConnection : IDisposable
 
     /// <param name="trustedCertificatePath">A PEM certificate accepted as the server's even when no
     /// authority vouches for it (the local daemon's own, self-signed one); null: normal validation.</param>
-    public ApiConnection(Uri url, string token, string taskId, string? trustedCertificatePath = null)
+    /// <param name="callTimeout">The deadline of each call (default <see cref="DefaultCallTimeout"/>). A call
+    /// past it throws <see cref="OperationCanceledException"/> (ThrowOperationCanceledOnCancellation below).</param>
+    public ApiConnection(Uri url, string token, string taskId, string? trustedCertificatePath = null, TimeSpan? callTimeout = null)
     {
         Url = url;
         TaskId = taskId;
+        _callTimeout = callTimeout ?? DefaultCallTimeout;
         _trusted = trustedCertificatePath is { } path ? X509Certificate2.CreateFromPem(File.ReadAllText(path)) : null;
         var handler = new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, EnableMultipleHttp2Connections = true };
         if (_trusted is not null)
@@ -47,8 +51,11 @@ public sealed class ApiConnection : IDisposable
         Backups = new Backups.BackupsClient(_channel);
     }
 
+    /// <summary>The deadline of every call made with <see cref="Call"/>.</summary>
+    public TimeSpan CallTimeout => _callTimeout;
+
     public CallOptions Call(CancellationToken cancellationToken) =>
-        new(_headers, DateTime.UtcNow + CallTimeout, cancellationToken);
+        new(_headers, DateTime.UtcNow + _callTimeout, cancellationToken);
 
     /// <summary>The local daemon's own certificate is accepted as-is (it may be self-signed);
     /// anything else must pass normal validation.</summary>

@@ -28,3 +28,7 @@ public sealed record PeerConfig(string Name, Uri Url, string Token);
 /// <summary><c>jobs:</c> entry. <paramref name="ScheduleName"/> names an entry of <c>schedules:</c>,
 /// already resolved into <paramref name="Schedule"/>.</summary>
 public sealed record JobDefinition(string Name, string ScheduleName, Schedule Schedule, SourceDefinition Source);
+
+/// <summary>What <c>backy client</c> reads of the daemon configuration (<see cref="DaemonConfigReader.LoadForClient"/>).</summary>
+/// <param name="Warning">One line about errors elsewhere in the file, or null when the whole file is valid.</param>
+public sealed record ClientConfig(ApiConfig Api, IReadOnlyDictionary<string, PeerConfig> Peers, string? Warning);

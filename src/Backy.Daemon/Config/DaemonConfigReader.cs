@@ -14,15 +14,44 @@ public static class DaemonConfigReader
 {
     public const string DefaultPath = "/etc/backy.conf";
 
-    public static DaemonConfig Load(string path)
+    public static DaemonConfig Load(string path) => Parse(ReadText(path), path);
+
+    /// <summary>
+    /// The <c>api</c> and <c>peers</c> sections alone, for <c>backy client</c>: a mistake in a job or a
+    /// schedule (which the running daemon may not even have loaded) must not cut the operator off from
+    /// the daemon. Errors in api or peers, or YAML that cannot be read at all, still throw; errors
+    /// elsewhere become <see cref="ClientConfig.Warning"/>.
+    /// </summary>
+    public static ClientConfig LoadForClient(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
+        var text = ReadText(path);
+        var errors = new YamlErrors();
+        var root = LoadRoot(text, path);
+        var top = errors.Mapping(root, "")
+            ?? throw new ConfigValidationException(path, [new ConfigError("(top level)", root is null ? null : YamlErrors.LineOf(root), "expected a mapping with global, api, peers, schedules and jobs")]);
+        var api = ApiSectionReader.Read(errors, YamlErrors.Get(top, "api"));
+        var peers = ReadPeers(errors, YamlErrors.Get(top, "peers"));
+        if (errors.Errors.Count > 0)
+            throw new ConfigValidationException(path, errors.Errors.OrderBy(e => e.Line ?? 0).ToArray());
+
+        string? warning = null;
+        try { Parse(text, path); }
+        catch (ConfigValidationException e)
+        {
+            var n = e.Errors.Count;
+            warning = $"{path} has {n} error{(n == 1 ? "" : "s")} outside api and peers, the daemon will refuse to load it"
+                      + $" (first: {e.Errors[0].Format(path)})";
+        }
+        return new ClientConfig(api, peers, warning);
+    }
+
+    private static string ReadText(string path)
+    {
+        try { return File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ConfigException($"cannot read configuration '{path}' - {e.Message}", e);
         }
-        return Parse(text, path);
     }
 
     public static DaemonConfig Parse(string yaml, string source)

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Backy.Cli.Client;
+using Backy.Cli;
 using Backy.Worker;
 using CliWrap;
 using CliWrap.Buffered;
@@ -17,8 +17,7 @@ internal static class ClientRunner
 
     public static async Task<Result> InProcessAsync(params string[] args)
     {
-        var root = JobCommandLine.CreateRoot();
-        root.Subcommands.Add(ClientCommand.Create());
+        var root = BackyCommandLine.CreateRoot();
         var output = new StringWriter();
         var error = new StringWriter();
         var exit = await root.Parse(["client", .. args]).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Backy.Cli.Client;
-using Backy.Cli.Scheduler;
+using Backy.Cli;
 using Backy.Worker;
 using static Backy.Tests.Editing.CommandRunner;
 
@@ -35,9 +34,7 @@ public class HelpTests
     /// <summary>Every command of the backy tree, as Backy.Cli's Program composes it.</summary>
     private static IEnumerable<string[]> AllCommandPaths()
     {
-        var root = JobCommandLine.CreateRoot();
-        root.Subcommands.Add(SchedulerCommand.Create());
-        root.Subcommands.Add(ClientCommand.Create());
+        var root = BackyCommandLine.CreateRoot();
         return Walk(root, []);
 
         static IEnumerable<string[]> Walk(Command command, string[] path)
@@ -54,9 +51,7 @@ public class HelpTests
     {
         foreach (var flag in new[] { "-h", "--help" })
         {
-            var root = JobCommandLine.CreateRoot();
-            root.Subcommands.Add(SchedulerCommand.Create());
-            root.Subcommands.Add(ClientCommand.Create());
+            var root = BackyCommandLine.CreateRoot();
             var output = new StringWriter();
             var exit = await root.Parse([.. path, flag]).InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
             Assert.That(exit, Is.Zero, output.ToString());
