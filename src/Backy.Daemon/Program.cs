@@ -15,6 +15,9 @@ for (var i = 0; i < args.Length; i++)
         case "-v" or "--verbose":
             options = options with { Verbose = true };
             break;
+        case "-c" or "--config" or "-l" or "--logfile":
+            Console.Error.WriteLine($"backy-daemon: option '{args[i]}' needs a value (usage: backy-daemon [-c CONFIG] [-l LOGFILE] [-v])");
+            return 1;
         case "-h" or "--help":
             Console.WriteLine("usage: backy-daemon [-c CONFIG] [-l LOGFILE] [-v]");
             return 0;

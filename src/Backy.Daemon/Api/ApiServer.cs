@@ -41,20 +41,22 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
     /// <summary>Completes when the rebind started by the latest reload is done (for tests and shutdown).</summary>
     public Task Rebinding => _rebind;
 
-    /// <summary>A port that cannot be bound does not stop the backups: the error is logged (and
-    /// <c>backy client check</c> turns UNKNOWN); the next reload tries again.</summary>
+    /// <summary>An address that cannot be bound at start is fatal (a <see cref="ConfigException"/>
+    /// naming the addresses and the reason; the daemon exits 1 and systemd shows the failure): a
+    /// daemon without its API is one that monitoring cannot see. On reload the old listener stays
+    /// (<see cref="RebindAsync"/>).</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
+        var endpoints = ApiEndpoints.From(daemon.Config.Api);
         try
         {
-            var endpoints = ApiEndpoints.From(daemon.Config.Api);
             _app = await StartAppAsync(endpoints, cancellationToken);
             _endpoints = endpoints;
         }
         catch (Exception e) when (IsBindFailure(e))
         {
-            LogNotListening(_logger, e.Message);
+            throw new ConfigException($"api: cannot listen on {endpoints.Addresses} port {endpoints.Port} - {OneLine(e)}", e);
         }
         finally
         {
@@ -186,6 +188,9 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
             throw new ConfigException($"api.tls-cert/api.tls-key: cannot load '{endpoints.TlsCert}' with key '{endpoints.TlsKey}': {e.Message}", e);
         }
     }
+
+    /// <summary>Kestrel wraps the socket's reason ("address already in use") in its own message.</summary>
+    private static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
 
     private static bool IsBindFailure(Exception e) => e is IOException or ConfigException or InvalidOperationException;
 

@@ -66,8 +66,8 @@ public static class DaemonConfigReader
         var global = ReadGlobal(errors, YamlErrors.Get(top, "global"));
         var api = ApiSectionReader.Read(errors, YamlErrors.Get(top, "api"));
         var peers = ReadPeers(errors, YamlErrors.Get(top, "peers"));
-        var schedules = ReadSchedules(errors, YamlErrors.Get(top, "schedules"));
-        var jobs = JobSectionReader.Read(errors, YamlErrors.Get(top, "jobs"), schedules);
+        var schedules = ReadSchedules(errors, YamlErrors.Get(top, "schedules"), out var broken);
+        var jobs = JobSectionReader.Read(errors, YamlErrors.Get(top, "jobs"), schedules, broken);
 
         if (errors.Errors.Count > 0)
             throw new ConfigValidationException(source, errors.Errors.OrderBy(e => e.Line ?? 0).ToArray());
@@ -137,15 +137,19 @@ public static class DaemonConfigReader
         return peers;
     }
 
-    private static Dictionary<string, Schedule> ReadSchedules(YamlErrors errors, YamlNode? node)
+    /// <param name="broken">Schedules that are defined but have errors (already reported): jobs that use
+    /// one get no second "unknown schedule" error each.</param>
+    private static Dictionary<string, Schedule> ReadSchedules(YamlErrors errors, YamlNode? node, out HashSet<string> broken)
     {
         var schedules = new Dictionary<string, Schedule>(StringComparer.Ordinal);
+        broken = new HashSet<string>(StringComparer.Ordinal);
         var m = errors.Mapping(node, "schedules");
         if (m is null)
             return schedules;
         foreach (var (name, _, value) in errors.Entries(m, "schedules"))
         {
             var path = $"schedules.{name}";
+            broken.Add(name);
             var sm = errors.Mapping(value, path);
             if (sm is null)
                 continue;
@@ -169,6 +173,7 @@ public static class DaemonConfigReader
             try
             {
                 schedules[name] = Schedule.FromMapping(mapping, path);
+                broken.Remove(name);
             }
             catch (ConfigException e)
             {

@@ -7,7 +7,8 @@ namespace Backy.Daemon.Config;
 /// and keys must be known.</summary>
 internal static class JobSectionReader
 {
-    public static Dictionary<string, JobDefinition> Read(YamlErrors errors, YamlNode? node, IReadOnlyDictionary<string, Schedule> schedules)
+    /// <param name="brokenSchedules">Defined with errors (reported there): a job naming one is not an error of its own.</param>
+    public static Dictionary<string, JobDefinition> Read(YamlErrors errors, YamlNode? node, IReadOnlyDictionary<string, Schedule> schedules, IReadOnlySet<string> brokenSchedules)
     {
         var jobs = new Dictionary<string, JobDefinition>(StringComparer.Ordinal);
         var m = errors.Mapping(node, "jobs", required: false);
@@ -25,7 +26,7 @@ internal static class JobSectionReader
 
             var scheduleName = errors.Scalar(YamlErrors.Get(jm, "schedule"), path + ".schedule");
             Schedule? schedule = null;
-            if (scheduleName is not null && !schedules.TryGetValue(scheduleName, out schedule))
+            if (scheduleName is not null && !schedules.TryGetValue(scheduleName, out schedule) && !brokenSchedules.Contains(scheduleName))
                 errors.Add(path + ".schedule", YamlErrors.Get(jm, "schedule"),
                     $"unknown schedule '{scheduleName}' (defined: {(schedules.Count == 0 ? "none" : string.Join(", ", schedules.Keys))})");
 

@@ -67,6 +67,12 @@ public static partial class DaemonHost
                     await StartAsync(host, cancellationToken).ConfigureAwait(false);
                     await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
                 }
+                catch (BackyException e)
+                {
+                    // A start-up failure that names its cause (the API address in use): one line, exit 1.
+                    LogNotStarted(log, e.Message);
+                    return 1;
+                }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     LogCrashed(log, e, e.Message);
@@ -98,7 +104,11 @@ public static partial class DaemonHost
     {
         var launcherOptions = worker ?? WorkerLauncherOptions.FromEnvironment();
         var builder = new HostBuilder()
-            .UseSystemd()
+            .UseSystemd();
+        // The API first: its hosted service starts before the job loops, so an address in use at
+        // start fails the daemon (exit 1, READY never sent) before any backup began.
+        ApiHosting.Configure(builder, config);
+        builder
             .ConfigureLogging(b => ConfigureLogging(b, fileLog, options.Verbose))
             .ConfigureServices(services =>
             {
@@ -124,7 +134,6 @@ public static partial class DaemonHost
                 services.AddHostedService<SighupReload>();
                 services.AddHostedService<Housekeeping>();
             });
-        ApiHosting.Configure(builder, config);
         return builder.Build();
     }
 
@@ -147,6 +156,9 @@ public static partial class DaemonHost
         builder.AddFilter<ConsoleLoggerProvider>("Backy", verbose ? LogLevel.Debug : LogLevel.Information);
         builder.AddFilter("Quartz", LogLevel.Warning);
         builder.AddFilter("Microsoft", LogLevel.Warning);
+        // "Hosting failed to start" with the whole stack trace (twice: the API's own host and this one):
+        // RunAsync logs a failed start itself, one line for a BackyException.
+        builder.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
     }
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Error, Message = "{Error}")]

@@ -15,6 +15,7 @@ public class LogFormatTests
         File.WriteAllBytes(image, Enumerable.Range(0, 1 << 20).Select(i => (byte)(i * 7)).ToArray());
         File.WriteAllText(bed.ConfigPath, $$$"""
             global: {base-dir: {{{bed.BaseDir}}}}
+            {{{DaemonTestBed.ApiLine}}}
             schedules:
               fast: {often: {interval: 2s, keep: 3}}
             jobs:

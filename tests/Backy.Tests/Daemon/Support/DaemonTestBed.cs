@@ -35,6 +35,7 @@ public sealed class DaemonTestBed : IAsyncDisposable
         var callbackLine = callback is null ? "" : $", backup-completed-callback: {callback}";
         File.WriteAllText(ConfigPath, $"""
             global: {"{"}base-dir: {BaseDir}, worker-limit: {workerLimit}{callbackLine}{"}"}
+            {ApiLine}
             schedules:
               fast: {"{"}often: {"{"}interval: {interval}, keep: 3{"}"}{"}"}
               daily: {"{"}daily: {"{"}interval: 1d, keep: 3{"}"}{"}"}
@@ -42,6 +43,10 @@ public sealed class DaemonTestBed : IAsyncDisposable
             {jobLines}
             """);
     }
+
+    /// <summary>Any free loopback port: an API address in use is fatal at start, and the default 6023 is
+    /// shared by every daemon that tests (and other test runs on the machine) start.</summary>
+    public const string ApiLine = "api: {addrs: 127.0.0.1, port: 0}";
 
     /// <summary>Creates a marker file (fail, sleep, ignore-term) in a job directory.</summary>
     public void Mark(string job, string marker, string content = "")
