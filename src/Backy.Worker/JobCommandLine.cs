@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backy.Storage;
+using Backy.Storage.IO;
 using Backy.Worker.Commands;
 using Backy.Worker.Logging;
 
@@ -52,7 +53,8 @@ public static class JobCommandLine
 
     /// <summary>
     /// Runs a job command's body with its context and maps failures to exit status 1: a
-    /// <see cref="BackyException"/> is one line <c>program: message</c>; anything else is one line too, with
+    /// <see cref="BackyException"/> is one line <c>program: message</c>; a file-system error that no code path named
+    /// is one line naming the file and the system's reason (<see cref="IoErrors"/>); anything else is one line too, with
     /// the exception type. Stack traces only with <c>-v</c> (and always in the log file).
     /// </summary>
     public static async Task<int> RunAsync(ParseResult parse, GlobalOptions globals, string commandName, Func<JobContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
@@ -73,6 +75,7 @@ public static class JobCommandLine
             {
                 BackyException => e.Message,
                 OperationCanceledException => $"{commandName} cancelled",
+                _ when IoErrors.IsFileSystemError(e) => $"{commandName} failed: {IoErrors.Describe(e)}",
                 _ => $"{commandName} failed: {e.GetType().Name}: {e.Message}",
             };
             context?.Logger.CommandFailed(message, e);
