@@ -69,8 +69,9 @@ public static class JobCommandLine
             context.Logger.CommandStarted(commandName, context.Job.Path);
             return await body(context, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception thrown)
         {
+            var e = Unwrapped(thrown);
             var message = e switch
             {
                 BackyException => e.Message,
@@ -80,7 +81,7 @@ public static class JobCommandLine
             };
             context?.Logger.CommandFailed(message, e);
             await error.WriteLineAsync($"{program}: {message}").ConfigureAwait(false);
-            if (parse.GetValue(globals.Verbose)) await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            if (parse.GetValue(globals.Verbose)) await error.WriteLineAsync(thrown.ToString()).ConfigureAwait(false);
             return 1;
         }
         finally
@@ -88,4 +89,9 @@ public static class JobCommandLine
             context?.Dispose();
         }
     }
+
+    /// <summary>The one failure inside an <see cref="AggregateException"/> (parallel reads fail this way), so its
+    /// message is what the operator reads.</summary>
+    static Exception Unwrapped(Exception e) =>
+        e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrapped(a.InnerExceptions[0]) : e;
 }
