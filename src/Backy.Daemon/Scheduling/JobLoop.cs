@@ -237,7 +237,10 @@ public sealed partial class JobLoop
             if (_next is not null)
                 _next = new PlannedRun(_lastFailure + Backoff.After(failures), _next.Tags);
         }
-        LogFailed(_services.Logger, e, Name, failures, Backoff.After(failures).TotalMinutes, e.Message);
+        // A worker's failure (ExternalCommandException) or another BackyException names the thing and the
+        // reason in its message; its stack trace is the daemon's process plumbing and would put a whole
+        // trace on the journal's one line. Unexpected exceptions keep theirs.
+        LogFailed(_services.Logger, e is BackyException ? null : e, Name, failures, Backoff.After(failures).TotalMinutes, e.Message);
     }
 
     /// <summary>The failure handling itself failed (<see cref="Failed"/> counts the failure before it logs,
@@ -260,5 +263,5 @@ public sealed partial class JobLoop
     private static partial void LogFailureHandlingFailed(ILogger logger, string job, string reason, string inner);
 
     [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "{Job}: failed (failure {Failures}, retry in {Minutes} min): {Reason}")]
-    private static partial void LogFailed(ILogger logger, Exception exception, string job, int failures, double minutes, string reason);
+    private static partial void LogFailed(ILogger logger, Exception? exception, string job, int failures, double minutes, string reason);
 }

@@ -78,9 +78,13 @@ public partial class CephRbdSource : IBackupSource
         {
             await probe().ConfigureAwait(false);
         }
-        catch (ExternalCommandException e) when (e.Stderr.Contains(RbdCli.NotFound, StringComparison.Ordinal))
+        catch (ExternalCommandException e) when (RbdCli.IsNotFound(e.Stderr))
         {
             throw new BackyException($"cannot read source {Image}: pool or image does not exist", e);
+        }
+        catch (ExternalCommandException e) when (e.Stderr.Contains(RbdCli.NoCluster, StringComparison.Ordinal))
+        {
+            throw new BackyException($"cannot read source {Image}: cannot connect to the Ceph cluster (rbd exit code {e.ExitCode}; check CEPH_ARGS/CEPH_CONF, the monitors and the keyring)", e);
         }
         catch (ExternalCommandException e)
         {

@@ -17,6 +17,17 @@ public sealed partial class RbdCli
     // rbd prints this errno text when the pool, image or snapshot does not exist.
     internal const string NotFound = "(2) No such file or directory";
 
+    // rbd's last line when it cannot reach the monitors (or has no usable config or keyring).
+    internal const string NoCluster = "couldn't connect to the cluster";
+
+    /// <summary>The pool, image or snapshot does not exist: rbd's <em>last</em> line says ENOENT. Not any
+    /// line: a client that cannot reach the cluster prints "(2) No such file or directory" too, for the
+    /// ceph.conf and keyring it did not find, before "couldn't connect to the cluster!".</summary>
+    internal static bool IsNotFound(string stderr) =>
+        !stderr.Contains(NoCluster, StringComparison.Ordinal)
+        && stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() is { } last
+        && last.Contains(NotFound, StringComparison.Ordinal);
+
     private readonly CephClientOptions _options;
     private readonly ILogger _logger;
 
@@ -35,7 +46,7 @@ public sealed partial class RbdCli
         var (exitCode, stdout, stderr) = await RunBufferedAsync(["info", "--format", "json", spec], cancellationToken).ConfigureAwait(false);
         if (exitCode != 0)
         {
-            if (stderr.Contains(NotFound, StringComparison.Ordinal)) return null;
+            if (IsNotFound(stderr)) return null;
             throw Failure(["info", spec], exitCode, stderr);
         }
         try

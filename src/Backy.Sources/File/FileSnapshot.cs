@@ -31,6 +31,8 @@ internal sealed class FileSnapshot : ISourceSnapshot
         catch (DirectoryNotFoundException) { throw new BackyException($"cannot read source '{path}': directory not found"); }
         catch (UnauthorizedAccessException) { throw new BackyException($"cannot read source '{path}': permission denied"); }
         catch (IOException e) { throw new BackyException($"cannot read source '{path}': {e.Message}", e); }
+        // A FIFO, socket or character device: its size is unknown and the verification re-reads what was stored.
+        catch (NotSupportedException e) { throw new BackyException($"cannot read source '{path}': not a regular file or block device (cannot seek)", e); }
     }
 
     public long Size { get; }

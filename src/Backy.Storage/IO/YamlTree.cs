@@ -12,10 +12,38 @@ public static class YamlTree
         // YamlDotNet throws InvalidOperationException or ArgumentException (not YamlException) on some malformed input, e.g. a NUL
         // inside a block sequence (found by ParserFuzzTests).
         try { stream.Load(new StringReader(text)); }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException) { throw new BackyException("malformed YAML - " + e.Message, e); }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new BackyException($"line {LineReached(text)}: malformed YAML - {e.Message}", e);
+        }
         if (stream.Documents.Count == 0) return new YamlMappingNode();
         return stream.Documents[0].RootNode as YamlMappingNode
             ?? throw new BackyException("expected a YAML mapping at the top level");
+    }
+
+    /// <summary>YamlDotNet's message without its "(Line: 3, Col: 13, Idx: 40) - (Line: ...): " prefix (the
+    /// line is reported on its own).</summary>
+    public static string Reason(YamlException e)
+    {
+        var message = (e.InnerException as YamlException ?? e).Message;
+        var cut = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line: ", StringComparison.Ordinal) && cut > 0 ? message[(cut + 3)..] : message;
+    }
+
+    /// <summary>Where the parser was when YamlDotNet gave up with an exception that carries no position
+    /// (InvalidOperationException on some malformed input): the start of the last event it read.</summary>
+    private static long LineReached(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        long line = 1;
+        try
+        {
+            while (parser.MoveNext())
+                line = parser.Current?.Start.Line ?? line;
+        }
+        catch (YamlException e) { return e.Start.Line; }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException) { }
+        return line;
     }
 
     public static string? Scalar(YamlMappingNode map, string key) =>

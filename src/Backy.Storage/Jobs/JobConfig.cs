@@ -28,7 +28,7 @@ public sealed record JobConfig(SourceConfig Source, Schedule? Schedule)
         catch (UnauthorizedAccessException) { throw new ConfigException($"cannot read job config '{path}': permission denied"); }
         try { return Parse(text); }
         catch (ConfigException e) { throw new ConfigException($"job config '{path}' is invalid: {e.Message}", e); }
-        catch (YamlException e) { throw new ConfigException($"job config '{path}' is not valid YAML: {e.Message}", e); }
+        catch (YamlException e) { throw new ConfigException($"job config '{path}' is not valid YAML: line {e.Start.Line}: {YamlTree.Reason(e)}", e); }
     }
 
     public static JobConfig Parse(string text)
@@ -75,7 +75,8 @@ public sealed record JobConfig(SourceConfig Source, Schedule? Schedule)
                 catch (ConfigException e) { errors.Add(e.Message); }
             }
         }
-        if (errors.Count > 0) throw new ConfigException(string.Join(Environment.NewLine, errors));
+        // One line (every error message is): "source.type: missing; schedule.daily.keep: missing".
+        if (errors.Count > 0) throw new ConfigException(string.Join("; ", errors.Select(e => e.ReplaceLineEndings("; "))));
         return new JobConfig(source!, schedule);
     }
 
