@@ -57,7 +57,8 @@ public sealed partial class RevisionEditor(JobDirectory job, TimeProvider clock,
             LogRemovedDamaged(logger, bad.Id, bad.Reason);
             return bad.Id;
         }
-        var revision = job.Resolve(spec, job.LoadRevisions());
+        // forget is the one command for an incomplete revision, by its id (RevisionSpec).
+        var revision = job.Resolve(spec, job.LoadRevisions(), incompleteById: true);
         Remove(revision);
         return revision.Id;
     }

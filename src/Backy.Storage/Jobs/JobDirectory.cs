@@ -112,9 +112,10 @@ public sealed class JobDirectory
     /// <see cref="RevisionSpec.Resolve"/>, but a spec naming a damaged revision gets the reason instead of
     /// "no revision matches".
     /// </summary>
-    public Revision Resolve(string? spec, IReadOnlyList<Revision> candidates)
+    /// <param name="revisions">Every revision (complete and incomplete): <see cref="RevisionSpec"/> decides.</param>
+    public Revision Resolve(string? spec, IReadOnlyList<Revision> revisions, bool incompleteById = false)
     {
-        try { return RevisionSpec.Resolve(spec, candidates); }
+        try { return RevisionSpec.Resolve(spec, revisions, incompleteById); }
         catch (BackyException) when (spec is not null && DamagedRevision(spec.Trim()) is { } bad)
         {
             throw new BackyException($"revision {bad.Id} cannot be used: {bad.Reason}");
@@ -125,7 +126,7 @@ public sealed class JobDirectory
     public DamagedRevision? DamagedRevision(string id) =>
         ScanRevisions().Damaged.FirstOrDefault(d => d.Id == id);
 
-    /// <summary>Complete revisions, oldest first: what status lists as valid and specs select from.</summary>
+    /// <summary>Complete revisions, oldest first: what status lists as valid and specs count (RevisionSpec).</summary>
     public IReadOnlyList<Revision> CompleteRevisions() => LoadRevisions().Where(r => r.IsComplete).ToList();
 
     public Revision LoadRevision(string id) => RevisionFile.Read(RevisionPath(id));

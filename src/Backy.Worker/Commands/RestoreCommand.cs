@@ -17,7 +17,7 @@ public static class RestoreCommand
         command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "restore", async (ctx, token) =>
         {
             ctx.Job.EnsureExists();
-            var rev = ctx.Job.Resolve(parse.GetValue(revision), ctx.Job.CompleteRevisions());
+            var rev = ctx.Job.Resolve(parse.GetValue(revision), ctx.Job.LoadRevisions());
             if (!rev.IsLocal)
                 throw new BackyException($"revision {rev.Id} is stored on server '{rev.Server}', not here");
             var engine = new RestoreEngine(ctx.Job, ctx.Logger);

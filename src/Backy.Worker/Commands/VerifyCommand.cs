@@ -33,7 +33,7 @@ public static class VerifyCommand
                 damaged = spec is null ? scan.Damaged : [];
                 var targets = spec is null
                     ? complete.Where(r => r.IsLocal && r.Trust == Trust.Distrusted).ToList()
-                    : [LocalOnly(ctx.Job.Resolve(spec, complete))];
+                    : [LocalOnly(ctx.Job.Resolve(spec, scan.Revisions))];
                 if (targets.Count == 0)
                 {
                     ctx.Logger.NothingToVerify();
