@@ -20,8 +20,8 @@ internal static partial class StorageLog
     [LoggerMessage(1005, LogLevel.Information, "Reading {Mode}: {Size} bytes")]
     public static partial void ReadMode(this ILogger logger, string mode, long size);
 
-    [LoggerMessage(1006, LogLevel.Information, "Verified {Blocks} of {Total} blocks against the source in {Seconds:F2} s")]
-    public static partial void SourceVerified(this ILogger logger, long blocks, long total, double seconds);
+    [LoggerMessage(1006, LogLevel.Information, "Compared {Blocks} of {Total} blocks of the source with the store ({Chunks} distinct chunks read back and decoded) in {Seconds:F2} s")]
+    public static partial void SourceVerified(this ILogger logger, long blocks, long total, int chunks, double seconds);
 
     [LoggerMessage(1007, LogLevel.Error, "Block {Block} (offset {Offset}) differs from the source: stored {Stored}, source {Source}; quarantine report {Report}")]
     public static partial void Quarantined(this ILogger logger, long block, long offset, string stored, string source, string report);
@@ -35,14 +35,17 @@ internal static partial class StorageLog
     [LoggerMessage(1010, LogLevel.Warning, "Parent revision {Revision} unusable ({Message}): reading the whole source without it")]
     public static partial void ParentMapUnreadable(this ILogger logger, string revision, string message);
 
+    [LoggerMessage(1011, LogLevel.Warning, "{Blocks} block(s) keep a parent chunk that is missing (found bad by verify): reading them from the source and storing them again")]
+    public static partial void RewritingMissingChunks(this ILogger logger, int blocks);
+
     [LoggerMessage(1020, LogLevel.Information, "Restoring revision {Revision} ({Size} bytes) to {Target}")]
     public static partial void RestoreStarted(this ILogger logger, string revision, long size, string target);
 
     [LoggerMessage(1021, LogLevel.Information, "Restore of {Revision} finished in {Seconds:F2} s")]
     public static partial void RestoreFinished(this ILogger logger, string revision, double seconds);
 
-    [LoggerMessage(1030, LogLevel.Information, "Verifying revision {Revision}: {Chunks} chunks to read, {Skipped} already proven")]
-    public static partial void VerifyStarted(this ILogger logger, string revision, int chunks, int skipped);
+    [LoggerMessage(1030, LogLevel.Information, "Verifying revision {Revision}: {Chunks} chunks to read, {Shared} more read already by this verify")]
+    public static partial void VerifyStarted(this ILogger logger, string revision, int chunks, int shared);
 
     [LoggerMessage(1031, LogLevel.Error, "{Message}; bad chunk file deleted")]
     public static partial void VerifyBadChunk(this ILogger logger, string message);
@@ -52,6 +55,12 @@ internal static partial class StorageLog
 
     [LoggerMessage(1033, LogLevel.Warning, "Revision {Revision} removed after failed verification")]
     public static partial void VerifyRemoved(this ILogger logger, string revision);
+
+    [LoggerMessage(1034, LogLevel.Warning, "Revision {Revision} uses bad chunk {Chunk}: distrusted (the next backup writes every chunk again)")]
+    public static partial void VerifyDistrusted(this ILogger logger, string revision, string chunk);
+
+    [LoggerMessage(1035, LogLevel.Warning, "Revision {Revision} not verified and kept: {Reason}")]
+    public static partial void VerifyKept(this ILogger logger, string revision, string reason);
 
     [LoggerMessage(1040, LogLevel.Information, "Purge: {Referenced} chunks referenced, {Deleted} unreferenced chunks deleted, {Temp} temp files and {Orphans} orphan chunk maps removed")]
     public static partial void Purged(this ILogger logger, int referenced, int deleted, int temp, int orphans);
@@ -64,4 +73,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(1051, LogLevel.Warning, "Purge keeps every chunk: {Reason}, and its chunk map '{Map}' cannot be read either ({Problem}), so which chunks it needs is unknown")]
     public static partial void PurgeKeepsAll(this ILogger logger, string reason, string map, string problem);
+
+    [LoggerMessage(1052, LogLevel.Warning, "Purge keeps every chunk: revision {Revision} cannot be read ({Problem}), so which chunks it needs is unknown")]
+    public static partial void PurgeKeepsAllUnreadable(this ILogger logger, string revision, string problem);
 }

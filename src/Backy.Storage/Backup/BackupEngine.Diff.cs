@@ -20,7 +20,7 @@ public sealed partial class BackupEngine
         var resized = common > 0 && parentMap.LengthOf(common - 1) != map.LengthOf(common - 1) ? common - 1 : -1;
         var resizedTouched = false;
         var scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
-        var pipeline = new BlockPipeline(_settings.Workers, (work, s) => StoreBlock(work, null, map, session, s), cancellationToken);
+        var pipeline = new BlockPipeline(_settings.Workers, (work, s) => StoreBlock(work, map, session, s), cancellationToken);
         Exception? failure = null;
         try
         {
@@ -73,5 +73,36 @@ public sealed partial class BackupEngine
         if (block < parentMap.BlockCount && !parentMap.IsHole(block))
             have = Math.Min(length, _job.Chunks.Read(parentMap.Entries[block], buffer, scratch));
         buffer.AsSpan(have, length - have).Clear();
+    }
+
+    /// <summary>
+    /// Blocks no extent touched keep the parent's chunk ids without reading them; a chunk verify found bad and
+    /// deleted since is not there any more. Each such block is read from the source and stored again, so the
+    /// new map never names a missing chunk (one stat per distinct chunk, after the commit).
+    /// </summary>
+    private async Task StoreMissingParentChunksAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    {
+        var present = new HashSet<ChunkId>();
+        var missing = new List<long>();
+        for (long block = 0; block < map.BlockCount; block++)
+        {
+            var id = map.Entries[block];
+            if (id == ChunkMap.Hole || present.Contains(id)) continue;
+            if (_job.Chunks.Exists(id)) present.Add(id);
+            else missing.Add(block);
+        }
+        if (missing.Count == 0) return;
+        _logger.RewritingMissingChunks(missing.Count);
+        var buffer = GC.AllocateUninitializedArray<byte>(Blocks.Size);
+        var scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
+        foreach (var block in missing)
+        {
+            var length = map.LengthOf(block);
+            var read = await snapshot.ReadAtAsync(block * map.BlockSize, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            if (read != length)
+                throw new BackyException($"source ended early: expected {map.ImageSize} bytes, got {block * map.BlockSize + read}");
+            StoreBlock(new BlockWork(block, buffer, length), map, session, scratch);
+        }
+        session.Commit();
     }
 }

@@ -8,16 +8,16 @@ public sealed partial class BackupEngine
 {
     /// <summary>
     /// Reads the whole image sequentially (one reader, large reads) while the workers hash and store.
-    /// With a parent map, a block whose hash equals the parent's entry costs only the read and the hash.
+    /// A block whose chunk exists costs the read, the hash and a stat.
     /// </summary>
-    private async Task ReadFullAsync(ISourceSnapshot snapshot, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    private async Task ReadFullAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
     {
         if (snapshot.ParallelFullRead)
         {
-            await ReadFullParallelAsync(snapshot, parentMap, map, session, cancellationToken).ConfigureAwait(false);
+            await ReadFullParallelAsync(snapshot, map, session, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var pipeline = new BlockPipeline(_settings.Workers, (work, scratch) => StoreBlock(work, parentMap, map, session, scratch), cancellationToken);
+        var pipeline = new BlockPipeline(_settings.Workers, (work, scratch) => StoreBlock(work, map, session, scratch), cancellationToken);
         Exception? failure = null;
         try
         {
@@ -46,7 +46,7 @@ public sealed partial class BackupEngine
     /// Each worker reads its own blocks with positional reads and processes them: no hand-off, and the
     /// copying out of the page cache runs on every core instead of one reader thread.
     /// </summary>
-    private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
     {
         var workers = Math.Max(1, _settings.Workers);
         long next = -1;
@@ -71,13 +71,13 @@ public sealed partial class BackupEngine
                 var read = await snapshot.ReadAtAsync(index * map.BlockSize, block.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 if (read != length)
                     throw new BackyException($"source ended early: expected {map.ImageSize} bytes, got {index * map.BlockSize + read}");
-                StoreBlock(new BlockWork(index, block, length), parentMap, map, session, scratch);
+                StoreBlock(new BlockWork(index, block, length), map, session, scratch);
             }
         }
     }
 
-    /// <summary>The per-block work of a backup, on a worker thread: zero check, hash, parent shortcut, store.</summary>
-    private static void StoreBlock(BlockWork work, ChunkMap? parentMap, ChunkMap map, ChunkWriteSession session, byte[] scratch)
+    /// <summary>The per-block work of a backup, on a worker thread: zero check, hash, store unless the chunk exists.</summary>
+    private static void StoreBlock(BlockWork work, ChunkMap map, ChunkWriteSession session, byte[] scratch)
     {
         var data = work.Data;
         if (Blocks.IsAllZero(data))
@@ -87,10 +87,9 @@ public sealed partial class BackupEngine
         }
         var id = ChunkId.Of(data);
         map.Entries[work.Index] = id;
-        // Same hash as the parent's block: the chunk is known to exist (parent verified or trusted), skip
-        // even the existence check. Not taken in forced-write mode (parentMap is null then).
-        if (parentMap is not null && work.Index < parentMap.BlockCount && parentMap.Entries[work.Index] == id)
-            return;
+        // No shortcut for "same hash as the parent's block": verify may have deleted that chunk since (it
+        // was bad), and a map must never name a chunk that is not there. The session's existence check is a
+        // stat; whether an existing chunk still holds its content is the post-backup verification's question.
         session.Write(id, data, scratch);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Backy.Storage.ChunkMaps;
@@ -14,8 +15,13 @@ public sealed partial class BackupEngine
 
     /// <summary>
     /// Reads the source again (every block, or a sample per <see cref="ISourceSnapshot.Verification"/>) and
-    /// compares each block's hash with the new chunk map. A mismatch means the source changed under us or the
-    /// store lied: quarantine both versions and fail (the caller removes the revision).
+    /// compares each block with what the store returns for it: the chunk read back, decoded and re-hashed, so
+    /// that a chunk that exists but rotted (a parent's chunk, reused without writing) is caught here, not at
+    /// restore. Each distinct chunk is read back once per backup; a block whose chunk was read back already
+    /// is compared by hash. A mismatch means the source changed under us or the store lied: quarantine both
+    /// versions and fail (the caller removes the revision). A chunk that does not read back is an integrity
+    /// error (<see cref="ChunkCorruptedException"/>: the caller distrusts every revision, so the next backup
+    /// writes every chunk again).
     /// </summary>
     private async Task CheckAgainstSourceAsync(ISourceSnapshot snapshot, Revision revision, ChunkMap map, CancellationToken cancellationToken)
     {
@@ -23,6 +29,7 @@ public sealed partial class BackupEngine
         var clock = Stopwatch.StartNew();
         var pool = new BlockBufferPool(_settings.Workers);
         var mismatches = new ConcurrentBag<long>();
+        var readBack = new ConcurrentDictionary<ChunkId, byte>();
         long checkedBlocks = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(SelectBlocks(map.BlockCount, policy), options, async (block, token) =>
@@ -33,12 +40,12 @@ public sealed partial class BackupEngine
             {
                 var length = map.LengthOf(block);
                 var read = await snapshot.ReadAtAsync(block * map.BlockSize, buffer.AsMemory(0, length), token).ConfigureAwait(false);
-                if (!Matches(map, block, buffer.AsSpan(0, read), length)) mismatches.Add(block);
+                if (!Matches(map, block, buffer.AsSpan(0, read), length, readBack)) mismatches.Add(block);
                 Interlocked.Increment(ref checkedBlocks);
             }
             finally { pool.Return(buffer); }
         }).ConfigureAwait(false);
-        _logger.SourceVerified(checkedBlocks, map.BlockCount, clock.Elapsed.TotalSeconds);
+        _logger.SourceVerified(checkedBlocks, map.BlockCount, readBack.Count, clock.Elapsed.TotalSeconds);
         if (mismatches.IsEmpty) return;
 
         var sorted = mismatches.Order().ToList();
@@ -65,10 +72,29 @@ public sealed partial class BackupEngine
             $"(first at offset {sorted[0] * map.BlockSize}); quarantine report {firstReport} written, revision {revision.Id} removed");
     }
 
-    private static bool Matches(ChunkMap map, long block, ReadOnlySpan<byte> data, int expectedLength)
+    /// <summary>
+    /// Whether the source block equals what the store returns for it. The first block of each chunk reads the
+    /// chunk back (decode + re-hash against its name, inside <see cref="ChunkStore.Read"/>) and compares bytes;
+    /// later blocks of the same chunk compare their hash with the name, which the read-back proved.
+    /// </summary>
+    private bool Matches(ChunkMap map, long block, ReadOnlySpan<byte> data, int expectedLength, ConcurrentDictionary<ChunkId, byte> readBack)
     {
         if (data.Length != expectedLength) return false;
-        return map.IsHole(block) ? Blocks.IsAllZero(data) : !Blocks.IsAllZero(data) && ChunkId.Of(data) == map.Entries[block];
+        if (map.IsHole(block)) return Blocks.IsAllZero(data);
+        var id = map.Entries[block];
+        if (!readBack.TryAdd(id, 0)) return ChunkId.Of(data) == id;
+        var stored = ArrayPool<byte>.Shared.Rent(Blocks.Size);
+        var scratch = ArrayPool<byte>.Shared.Rent(ChunkStore.ScratchSize);
+        try
+        {
+            var n = _job.Chunks.Read(id, stored, scratch);
+            return stored.AsSpan(0, n).SequenceEqual(data);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+            ArrayPool<byte>.Shared.Return(stored);
+        }
     }
 
     /// <summary>All blocks in order, or a sorted random sample of at least one block.</summary>

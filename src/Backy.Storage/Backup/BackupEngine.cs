@@ -84,11 +84,13 @@ public sealed partial class BackupEngine
                     {
                         _logger.ReadMode("diff against parent", snapshot.Size);
                         await ApplyDiffAsync(diff, snapshot.Size, parentMap!, map, session, cancellationToken).ConfigureAwait(false);
+                        session.Commit();
+                        await StoreMissingParentChunksAsync(snapshot, map, session, cancellationToken).ConfigureAwait(false);
                     }
                 else
                 {
                     _logger.ReadMode("full image", snapshot.Size);
-                    await ReadFullAsync(snapshot, forced ? null : parentMap, map, session, cancellationToken).ConfigureAwait(false);
+                    await ReadFullAsync(snapshot, map, session, cancellationToken).ConfigureAwait(false);
                 }
                 session.Commit();
                 chunksWritten = session.ChunksWritten;

@@ -1,3 +1,4 @@
+using Backy.Storage.Images;
 using Microsoft.Win32.SafeHandles;
 
 namespace Backy.Storage.Legacy;
@@ -25,6 +26,11 @@ public sealed class CowfileImage : IRevisionImage
     public long Size { get; }
     public long BlockCount => (Size + LegacyChunkMap.BlockSize - 1) / LegacyChunkMap.BlockSize;
     public int LengthOf(long block) => (int)Math.Min(LegacyChunkMap.BlockSize, Size - block * LegacyChunkMap.BlockSize);
+
+    /// <summary>Every block is stored (zeros included), in the file itself.</summary>
+    public bool IsHole(long block) => false;
+
+    public StoredChunk? ChunkOf(long block) => null;
 
     public bool ReadBlock(long block, Span<byte> destination)
     {

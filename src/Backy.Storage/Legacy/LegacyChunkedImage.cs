@@ -1,4 +1,5 @@
 using Backy.Storage.Chunks;
+using Backy.Storage.Images;
 
 namespace Backy.Storage.Legacy;
 
@@ -20,6 +21,11 @@ public sealed class LegacyChunkedImage : IRevisionImage
 
     /// <summary>The old chunks this revision uses.</summary>
     public IEnumerable<string> Hashes() => _map.Hashes();
+
+    public bool IsHole(long block) => _map.HashOf(block) is null;
+
+    public StoredChunk? ChunkOf(long block) =>
+        _map.HashOf(block) is { } hash ? new StoredChunk(ChunkStoreKind.Legacy, ChunkId.Parse(hash)) : null;
 
     public bool ReadBlock(long block, Span<byte> destination)
     {

@@ -1,3 +1,4 @@
+using Backy.Storage.Images;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Legacy;

@@ -2,6 +2,7 @@ using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.IO;
 using Backy.Storage.Jobs;
+using Backy.Storage.Images;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Legacy;

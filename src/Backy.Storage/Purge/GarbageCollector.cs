@@ -1,6 +1,7 @@
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.IO;
+using Backy.Storage.Images;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -46,17 +47,18 @@ public sealed class GarbageCollector
                 orphans++;
             }
             var marked = new HashSet<ChunkId>();
-            // Every revision with a chunk map, complete or not: an incomplete one is deleted by the next
-            // backup, and until then its chunks cost nothing to keep.
-            // Revisions still in the original's formats have no chunk map of ours (`upgrade` handles their data).
+            // Every revision with data here, complete or not (an incomplete one is deleted by the next backup,
+            // and until then its chunks cost nothing to keep), read through its image whatever its format.
+            // Old-format chunks are the original's store, which LegacyPurge sweeps by its own references.
             var scan = _job.ScanRevisions();
-            foreach (var revision in scan.Revisions.Where(r => r.BackendType == Revision.OurBackendType && _job.HasChunkMap(r.Id)))
+            var sweep = true;
+            foreach (var revision in scan.Revisions.Where(r => RevisionImages.HasData(_job, r)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Mark(marked, _job.ChunkMapPath(revision.Id));
+                sweep &= MarkRevision(marked, revision);
             }
             // A damaged .rev still owns its chunks: damaged metadata must never cost data.
-            var sweep = MarkDamaged(scan.Damaged, marked);
+            sweep &= MarkDamaged(scan.Damaged, marked);
             var deleted = 0;
             foreach (var (id, path) in sweep ? _job.Chunks.EnumerateChunks().ToList() : [])
             {
@@ -78,6 +80,27 @@ public sealed class GarbageCollector
             if (deleted + temps + orphans > 0) DurableFile.SyncFileSystem(_job.Path);
             _logger.Purged(marked.Count, deleted, temps, orphans);
             return new PurgeResult(marked.Count, deleted, temps, orphans);
+        }
+    }
+
+    /// <summary>
+    /// Marks what the revision's image names. False (sweep nothing) when it cannot be read: its chunks are then
+    /// unknown, and an unreferenced chunk may be one of them.
+    /// </summary>
+    private bool MarkRevision(HashSet<ChunkId> marked, Revision revision)
+    {
+        try
+        {
+            using var image = RevisionImages.Open(_job, revision);
+            for (long block = 0; block < image.BlockCount; block++)
+                if (image.ChunkOf(block) is { Store: ChunkStoreKind.Current } chunk)
+                    marked.Add(chunk.Id);
+            return true;
+        }
+        catch (BackyException e)
+        {
+            _logger.PurgeKeepsAllUnreadable(revision.Id, e.Message);
+            return false;
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Backy.Storage.Backup;
-using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.IO;
+using Backy.Storage.Images;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -12,7 +12,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Backy.Storage.Restore;
 
 /// <summary>
-/// Writes a revision's image out: chunks are read and decompressed in parallel (a bounded window ahead of
+/// Writes a revision's image out, read through <see cref="IRevisionImage"/> whatever its format: blocks are read and decoded in parallel (a bounded window ahead of
 /// the writer) and written strictly in order. Holds the shared purge lock, so it runs beside a backup but
 /// a purge waits for it. Regular files keep all-zero blocks as holes; block devices and streams get zeros.
 /// </summary>
@@ -73,43 +73,37 @@ public sealed partial class RestoreEngine
     {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
-        if (Legacy.LegacyFormat.IsLegacy(revision.BackendType))
-        {
-            await RestoreLegacyAsync(revision, target, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var map = _job.ReadChunkMap(revision);
-        _logger.RestoreStarted(revision.Id, map.ImageSize, targetName);
-        target.Prepare(map.ImageSize);
+        using var image = RevisionImages.Open(_job, revision);
+        _logger.RestoreStarted(revision.Id, image.Size, targetName);
+        target.Prepare(image.Size);
 
-        // A window of decodes runs ahead of the writer; each slot owns a block buffer and decode scratch.
+        // A window of decodes runs ahead of the writer; each slot owns a block buffer.
         var capacity = 2 * Math.Max(1, _settings.Workers) + 1;
         var free = new Stack<Slot>();
         var window = new Queue<(long Block, Task? Decode, Slot? Slot)>();
         var slotsInUse = 0;
         try
         {
-            for (long block = 0; block < map.BlockCount; block++)
+            for (long block = 0; block < image.BlockCount; block++)
             {
                 while (slotsInUse >= capacity || window.Count >= 8 * capacity)
-                    slotsInUse -= await WriteHeadAsync(window, free, map, target, revision, cancellationToken).ConfigureAwait(false);
-                if (map.IsHole(block))
+                    slotsInUse -= await WriteHeadAsync(window, free, image, target, revision, cancellationToken).ConfigureAwait(false);
+                if (image.IsHole(block))
                 {
                     window.Enqueue((block, null, null));
                     continue;
                 }
                 var slot = free.Count > 0 ? free.Pop() : new Slot();
                 slotsInUse++;
-                var id = map.Entries[block];
-                var length = map.LengthOf(block);
-                window.Enqueue((block, Task.Run(() => slot.Decode(_job.Chunks, id, length), cancellationToken), slot));
+                var b = block;
+                window.Enqueue((block, Task.Run(() => image.ReadBlock(b, slot.Block.Span), cancellationToken), slot));
             }
             while (window.Count > 0)
-                await WriteHeadAsync(window, free, map, target, revision, cancellationToken).ConfigureAwait(false);
+                await WriteHeadAsync(window, free, image, target, revision, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            // Let decodes that are still running finish before their buffers go away.
+            // Let decodes that are still running finish before their buffers (and the image) go away.
             foreach (var pending in window)
                 if (pending.Decode is not null)
                     try { await pending.Decode.ConfigureAwait(false); } catch { /* already failing */ }
@@ -119,11 +113,11 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>Writes the oldest block of the window; returns 1 when it freed a slot.</summary>
-    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, ChunkMap map, ITarget target, Revision revision, CancellationToken cancellationToken)
+    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, IRevisionImage image, ITarget target, Revision revision, CancellationToken cancellationToken)
     {
         var (block, decode, slot) = window.Dequeue();
-        var offset = block * map.BlockSize;
-        var length = map.LengthOf(block);
+        var offset = block * Blocks.Size;
+        var length = image.LengthOf(block);
         if (decode is null)
         {
             await target.WriteHoleAsync(offset, Zeros[..length], cancellationToken).ConfigureAwait(false);
@@ -158,15 +152,8 @@ public sealed partial class RestoreEngine
 
     private sealed class Slot
     {
+        // Aligned, so that a device or file target can take the block by direct I/O.
         public readonly Memory<byte> Block = AlignedBlock.Allocate(Blocks.Size);
-        private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
-
-        public void Decode(ChunkStore store, ChunkId id, int expectedLength)
-        {
-            var n = store.Read(id, Block.Span, _scratch);
-            if (n != expectedLength)
-                throw new ChunkCorruptedException(id, null, store.PathOf(id), $"holds {n} bytes, the chunk map expects {expectedLength}");
-        }
     }
 
     private interface ITarget

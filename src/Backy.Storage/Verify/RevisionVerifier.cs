@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Backy.Storage.Backup;
-using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
+using Backy.Storage.Images;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -9,16 +9,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Backy.Storage.Verify;
 
-/// <summary>What a verification did.</summary>
-public sealed record VerifyResult(IReadOnlyList<string> Verified, IReadOnlyList<string> Removed, IReadOnlyList<string> Problems);
-
 /// <summary>
-/// Reads back every chunk a revision uses, decodes and re-hashes it. Chunks already proven by a verified
-/// revision are skipped. A bad chunk file is deleted and every revision being verified that uses it is
-/// removed; a clean revision becomes <see cref="Trust.Verified"/>. The caller holds the job's backup lock;
-/// this takes the shared purge lock so that no purge runs meanwhile.
+/// Reads back every chunk a revision uses (through <see cref="IRevisionImage"/>, whatever its format), decoding
+/// and re-hashing it. A chunk is read once per run however many of the revisions use it, and never taken as
+/// sound because an earlier run found it so: data rots between runs, and a verify vouches for what it read.
+/// A bad chunk file is deleted, every revision being verified that uses it is removed, and every other
+/// revision that uses it is distrusted (so the next backup runs in forced-write mode and writes it again);
+/// a clean revision becomes <see cref="Trust.Verified"/>. The caller holds the job's backup lock; this takes
+/// the shared purge lock so that no purge runs meanwhile.
 /// </summary>
-public sealed class RevisionVerifier
+public sealed partial class RevisionVerifier
 {
     private readonly JobDirectory _job;
     private readonly ILogger _logger;
@@ -34,33 +34,24 @@ public sealed class RevisionVerifier
     public async Task<VerifyResult> VerifyAsync(IReadOnlyList<Revision> revisions, CancellationToken cancellationToken)
     {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
-        var targets = revisions.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
-        var proven = new HashSet<ChunkId>();
-        foreach (var r in _job.CompleteRevisions().Where(r => r.Trust == Trust.Verified && r.IsLocal && !targets.Contains(r.Id) && r.BackendType == Revision.OurBackendType && _job.HasChunkMap(r.Id)))
-            proven.UnionWith(_job.ReadChunkMap(r).ReferencedChunks());
-
+        // Every chunk read in this run: null when sound, else what is wrong with it.
+        var read = new ConcurrentDictionary<StoredChunk, string?>();
         var verified = new List<string>();
         var removed = new List<string>();
+        var kept = new List<string>();
         var problems = new List<string>();
-        var bad = new ConcurrentDictionary<ChunkId, string>();
         foreach (var revision in revisions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string? problem = null;
-            if (Legacy.LegacyFormat.IsLegacy(revision.BackendType))
-                problem = Legacy.LegacyVerifier.Check(_job.Path, revision, cancellationToken); // not upgraded yet
-            else try
+            string? problem;
+            try { problem = Check(revision, read, cancellationToken); }
+            catch (UnknownFormatException e)
             {
-                var chunks = _job.ReadChunkMap(revision).ReferencedChunks().Where(c => !proven.Contains(c)).ToList();
-                _logger.VerifyStarted(revision.Id, chunks.Count, 0);
-                CheckChunks(chunks.Where(c => !bad.ContainsKey(c)), bad, cancellationToken);
-                var firstBad = chunks.FirstOrDefault(bad.ContainsKey);
-                if (chunks.Any(bad.ContainsKey)) problem = bad[firstBad];
-                else proven.UnionWith(chunks);
-            }
-            catch (BackyException e) when (e is not ChunkCorruptedException)
-            {
-                problem = e.Message; // unreadable chunk map
+                // Metadata we cannot read is no evidence against the data: keep it, say so.
+                kept.Add(revision.Id);
+                problems.Add(e.Message);
+                _logger.VerifyKept(revision.Id, e.Message);
+                continue;
             }
             if (problem is null)
             {
@@ -77,25 +68,73 @@ public sealed class RevisionVerifier
                 _logger.VerifyRemoved(revision.Id);
             }
         }
-        return new VerifyResult(verified, removed, problems);
+        var bad = read.Where(e => e.Value is not null).Select(e => e.Key).ToHashSet();
+        var distrusted = bad.Count == 0 ? [] : DistrustUsersOf(bad);
+        return new VerifyResult(verified, removed, problems, distrusted, kept);
     }
 
-    private void CheckChunks(IEnumerable<ChunkId> chunks, ConcurrentDictionary<ChunkId, string> bad, CancellationToken cancellationToken)
+    /// <summary>Null when every block of the revision reads back sound, else the first problem.</summary>
+    private string? Check(Revision revision, ConcurrentDictionary<StoredChunk, string?> read, CancellationToken cancellationToken)
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
-        Parallel.ForEach(chunks, options,
-            () => (Block: GC.AllocateUninitializedArray<byte>(Blocks.Size), Scratch: GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize)),
-            (id, _, buffers) =>
+        try
+        {
+            using var image = RevisionImages.Open(_job, revision);
+            // One block per distinct chunk this run has not read yet; every block of a format without chunks.
+            var blocks = new List<long>();
+            var seen = new HashSet<StoredChunk>();
+            var readEarlier = 0;
+            string? knownBad = null;
+            for (long block = 0; block < image.BlockCount; block++)
             {
-                try { _job.Chunks.Read(id, buffers.Block, buffers.Scratch); }
+                if (image.IsHole(block)) continue;
+                if (image.ChunkOf(block) is not { } chunk) blocks.Add(block);
+                else if (!seen.Add(chunk)) continue;
+                else if (read.TryGetValue(chunk, out var earlier))
+                {
+                    readEarlier++;
+                    knownBad ??= earlier;
+                }
+                else blocks.Add(block);
+            }
+            _logger.VerifyStarted(revision.Id, blocks.Count, readEarlier);
+            return ReadBlocks(image, blocks, read, cancellationToken) ?? knownBad;
+        }
+        catch (BackyException e) when (e is not ChunkCorruptedException and not UnknownFormatException)
+        {
+            return e.Message; // unreadable chunk map or old data file
+        }
+    }
+
+    /// <summary>Reads the blocks in parallel, recording each chunk's verdict; returns the first problem.</summary>
+    private string? ReadBlocks(IRevisionImage image, List<long> blocks, ConcurrentDictionary<StoredChunk, string?> read, CancellationToken cancellationToken)
+    {
+        var problems = new ConcurrentDictionary<long, string>();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
+        Parallel.ForEach(blocks, options,
+            () => GC.AllocateUninitializedArray<byte>(Blocks.Size),
+            (block, _, buffer) =>
+            {
+                var chunk = image.ChunkOf(block);
+                try
+                {
+                    image.ReadBlock(block, buffer);
+                    if (chunk is { } c) read.TryAdd(c, null);
+                }
                 catch (ChunkCorruptedException e)
                 {
-                    bad[id] = e.Message;
-                    _job.Chunks.Delete(id);
+                    if (chunk is { } c) read[c] = e.Message;
+                    problems[block] = e.Message;
+                    // Deleted, not repaired: the next backup (forced-write, see DistrustUsersOf) writes it again.
+                    if (File.Exists(e.Path)) File.Delete(e.Path);
                     _logger.VerifyBadChunk(e.Message);
                 }
-                return buffers;
+                catch (Exception e) when (e is BackyException or IOException)
+                {
+                    problems[block] = e.Message;
+                }
+                return buffer;
             },
             _ => { });
+        return problems.IsEmpty ? null : problems.MinBy(p => p.Key).Value;
     }
 }

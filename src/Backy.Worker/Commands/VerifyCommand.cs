@@ -44,7 +44,10 @@ public static class VerifyCommand
             ctx.Logger.VerifySummary(result.Verified.Count, result.Removed.Count);
             await new GarbageCollector(ctx.Job, ctx.Logger).PurgeAsync(token).ConfigureAwait(false);
             if (result.Removed.Count > 0)
-                throw new BackyException($"{result.Removed.Count} revision(s) failed verification and were removed: {string.Join("; ", result.Problems)}");
+                throw new BackyException($"{result.Removed.Count} revision(s) failed verification and were removed: {string.Join("; ", result.Problems)}" +
+                    (result.Distrusted.Count > 0 ? $"; distrusted {string.Join(", ", result.Distrusted)}, which use the bad chunks (the next backup writes them again)" : ""));
+            if (result.Kept.Count > 0)
+                throw new BackyException($"{result.Kept.Count} revision(s) could not be verified and were kept: {string.Join("; ", result.Problems)}");
             return damaged.Count == 0 ? 0 : throw DamagedFound(damaged);
         }, ct));
         return command;
