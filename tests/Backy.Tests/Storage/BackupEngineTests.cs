@@ -98,6 +98,24 @@ public class BackupEngineTests
     }
 
     [Test]
+    public async Task Diff_stores_again_a_parent_chunk_that_is_missing_where_no_extent_touches_it()
+    {
+        using var t = new TestJob();
+        var image = Image(3L * Blocks.Size, 7);
+        image[5] = 1;
+        var first = await Engine(t).BackupAsync(new MemorySource { Image = image }, ["daily"], CancellationToken.None);
+        var lost = t.Job.ReadChunkMap(first).Entries[0];
+        File.Delete(t.Job.Chunks.PathOf(lost)); // as verify does with a bad chunk, without distrusting anything
+        var source = new MemorySource { Image = image, Diff = [] };
+
+        var second = await Engine(t).BackupAsync(source, ["daily"], CancellationToken.None);
+
+        Assert.That(source.FullReadUsed, Is.False, "diff mode");
+        Assert.That(t.Job.Chunks.Exists(lost), Is.True, "read from the source and stored again");
+        Bytes.AssertSame(image, await Restore(t, second), "new revision");
+    }
+
+    [Test]
     public async Task Forced_write_mode_rewrites_an_existing_chunk_file_and_takes_no_diff()
     {
         using var t = new TestJob();
