@@ -17,7 +17,7 @@ public class BrokenConfigClientTests
         await using var bed = new DaemonTestBed();
         bed.WriteConfig("1h", 1, "a");
         var api = $"api: {{addrs: 127.0.0.1, port: {ApiHarness.FreePort()}, tokens: {{t: cli}}, cli-default: {{token: t}}}}\n";
-        File.AppendAllText(bed.ConfigPath, api);
+        File.WriteAllText(bed.ConfigPath, File.ReadAllText(bed.ConfigPath).Replace(DaemonTestBed.ApiLine + "\n", "") + api); // the bed's own api line would be a duplicate key
         using var notify = new NotifySocket();
         bed.StartDaemon(notify);
         await notify.WaitForAsync("READY=1", ct);
@@ -48,7 +48,7 @@ public class BrokenConfigClientTests
     {
         await using var bed = new DaemonTestBed();
         bed.WriteConfig("1h", 1, "a");
-        File.AppendAllText(bed.ConfigPath, "api: {port: many, cli-default: {token: t}}\n");
+        File.WriteAllText(bed.ConfigPath, File.ReadAllText(bed.ConfigPath).Replace(DaemonTestBed.ApiLine + "\n", "") + "api: {port: many, cli-default: {token: t}}\n"); // the bed's own api line would be a duplicate key
 
         var check = await ProcessAsync(BackyExe, ["client", "-c", bed.ConfigPath, "check"], ct);
 

@@ -19,7 +19,7 @@ public class ManualExampleTests
         await using var bed = new DaemonTestBed();
         bed.WriteConfig("1h", 1, "test01");
         var port = ApiHarness.FreePort();
-        File.AppendAllText(bed.ConfigPath, $"api: {{addrs: 127.0.0.1, port: {port}, tokens: {{t: cli}}, cli-default: {{token: t}}}}\n");
+        File.WriteAllText(bed.ConfigPath, File.ReadAllText(bed.ConfigPath).Replace(DaemonTestBed.ApiLine + "\n", "") + $"api: {{addrs: 127.0.0.1, port: {port}, tokens: {{t: cli}}, cli-default: {{token: t}}}}\n"); // the bed's own api line would be a duplicate key
         using var notify = new NotifySocket();
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var scheduler = CliWrap.Cli.Wrap(Path.Join(AppContext.BaseDirectory, BackyExe))
