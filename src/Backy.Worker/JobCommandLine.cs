@@ -48,7 +48,10 @@ public static class JobCommandLine
             await Console.Error.WriteLineAsync($"Try '{root.Name} --help' for more information.").ConfigureAwait(false);
             return 1;
         }
-        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        if (parse.CommandResult.Command is SelfStoppingCommand)
+            configuration.ProcessTerminationTimeout = null; // it stops itself on SIGTERM, however long that takes
+        return await parse.InvokeAsync(configuration).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backy.Daemon.Hosting;
+using Backy.Worker;
 
 namespace Backy.Cli.Scheduler;
 
@@ -10,15 +11,16 @@ public static class SchedulerCommand
     /// <param name="config"><c>-c</c> before or after the command (BackyCommandLine), shared with the client.</param>
     public static Command Create(ConfigOption config)
     {
-        var command = new Command("scheduler", "Run the backup scheduler daemon") { config.AfterCommand };
-        command.SetAction((parse, ct) =>
+        // Stops exactly like backy-daemon: the host handles SIGTERM (workers get BACKY_WORKER_GRACE), exit 0.
+        var command = new SelfStoppingCommand("scheduler", "Run the backup scheduler daemon") { config.AfterCommand };
+        command.SetAction((parse, _) =>
         {
             var options = new DaemonOptions(
                 ConfigPath: config.Resolve(parse),
                 // The global -l/-v belong to the root command; the scheduler's log defaults elsewhere.
                 LogFile: GlobalValue<string>(parse, "--logfile") ?? DaemonOptions.DefaultLogFile,
                 Verbose: GlobalValue<bool>(parse, "--verbose"));
-            return DaemonHost.RunAsync(options, ct);
+            return DaemonHost.RunAsync(options);
         });
         return command;
     }

@@ -15,10 +15,13 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public static string ExecutablePath => Path.Combine(TestContext.CurrentContext.TestDirectory, "backy-daemon");
 
-    private DaemonProcess(string config, string log, IReadOnlyDictionary<string, string?> environment)
+    /// <summary>The manual's other entry point, <c>backy scheduler</c>: the same host inside the CLI.</summary>
+    public static string CliPath => Path.Combine(TestContext.CurrentContext.TestDirectory, "backy");
+
+    private DaemonProcess(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment)
     {
-        _task = CliWrap.Cli.Wrap(ExecutablePath)
-            .WithArguments(["-c", config, "-l", log])
+        _task = CliWrap.Cli.Wrap(executable)
+            .WithArguments(arguments)
             .WithEnvironmentVariables(environment)
             .WithValidation(CommandResultValidation.None)
             .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (_stderr) _stderr.AppendLine(line); }))
@@ -28,7 +31,11 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     public static DaemonProcess Start(string config, string log, IReadOnlyDictionary<string, string?> environment) =>
-        new(config, log, environment);
+        new(ExecutablePath, ["-c", config, "-l", log], environment);
+
+    /// <summary><c>backy -l LOG scheduler -c CONFIG</c>.</summary>
+    public static DaemonProcess StartScheduler(string config, string log, IReadOnlyDictionary<string, string?> environment) =>
+        new(CliPath, ["-l", log, "scheduler", "-c", config], environment);
 
     public void Signal(int signal) => Posix.Signal(Pid, signal);
 

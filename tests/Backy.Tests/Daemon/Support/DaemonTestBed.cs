@@ -55,9 +55,15 @@ public sealed class DaemonTestBed : IAsyncDisposable
         File.WriteAllText(Path.Combine(JobDir(job), marker), content);
     }
 
-    public DaemonProcess StartDaemon(NotifySocket? notify = null, double graceSeconds = 10)
+    public DaemonProcess StartDaemon(NotifySocket? notify = null, double graceSeconds = 10) =>
+        StartDaemon(EntryPoint.Daemon, notify, graceSeconds);
+
+    /// <param name="entry">backy-daemon, or `backy scheduler` (both must behave the same).</param>
+    public DaemonProcess StartDaemon(EntryPoint entry, NotifySocket? notify = null, double graceSeconds = 10)
     {
-        var daemon = DaemonProcess.Start(ConfigPath, LogPath, new Dictionary<string, string?>
+        Func<string, string, IReadOnlyDictionary<string, string?>, DaemonProcess> start =
+            entry == EntryPoint.Daemon ? DaemonProcess.Start : DaemonProcess.StartScheduler;
+        var daemon = start(ConfigPath, LogPath, new Dictionary<string, string?>
         {
             ["BACKY_WORKER"] = Worker.Path,
             ["BACKY_WORKER_GRACE"] = graceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -87,4 +93,14 @@ public sealed class DaemonTestBed : IAsyncDisposable
         try { Directory.Delete(Root, recursive: true); }
         catch (IOException) { }
     }
+}
+
+/// <summary>The two ways the manual starts the scheduler.</summary>
+public enum EntryPoint
+{
+    /// <summary><c>backy-daemon -c CONFIG -l LOG</c></summary>
+    Daemon,
+
+    /// <summary><c>backy -l LOG scheduler -c CONFIG</c></summary>
+    Scheduler,
 }

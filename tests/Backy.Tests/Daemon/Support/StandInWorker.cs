@@ -5,7 +5,8 @@ namespace Backy.Tests.Daemon.Support;
 /// it parses the daemon's real command line, records "start|end|term ACTION JOB PID TIME" lines into
 /// <see cref="RecordsPath"/> and, for backup, writes a complete <c>.rev</c> so that scheduling sees
 /// history. Per job directory: a file <c>fail</c> makes backup exit 1 ("source not ready"),
-/// <c>sleep</c> holds the backup that many seconds, <c>ignore-term</c> makes it ignore SIGTERM.
+/// <c>sleep</c> holds the backup that many seconds, <c>ignore-term</c> makes it ignore SIGTERM,
+/// <c>term-delay</c> makes it take that many seconds to stop after SIGTERM (a real backup finishing its writes).
 /// </summary>
 public sealed class StandInWorker
 {
@@ -32,7 +33,7 @@ public sealed class StandInWorker
         [ -n "$T" ] || { echo "stand-in: missing -t TASKID" >&2; exit 2; }
         # The trap goes up before "start" is recorded: a test that signals as soon as it sees "start"
         # must find the handler in place (under load the gap between the two lines is long enough).
-        if [ -e "$B/ignore-term" ] && [ "$action" = backup ]; then trap '' TERM; else trap 'kill $sp 2>/dev/null; rec term; exit 143' TERM; fi
+        if [ -e "$B/ignore-term" ] && [ "$action" = backup ]; then trap '' TERM; else trap 'kill $sp 2>/dev/null; rec term; if [ -e "$B/term-delay" ]; then sleep "$(cat "$B/term-delay")"; fi; exit 143' TERM; fi
         rec start
         echo "stand-in $action $tags (task $T)" >&2
         if [ "$action" = backup ]; then
