@@ -26,7 +26,7 @@ public sealed partial class JobRegistry : IJobScheduler
         _config = config;
         _logger = logger;
         _services = new JobLoopServices(deadlines, run, clock, logger);
-        _environment = new JobEnvironment(config.Global, new WorkerSlots(config.Global.WorkerLimit), config.Peers);
+        _environment = new JobEnvironment(config.Global, new WorkerSlots(config.Global.WorkerLimit, clock), config.Peers);
     }
 
     public DaemonConfig Config
@@ -121,9 +121,9 @@ public sealed partial class JobRegistry : IJobScheduler
             {
                 old = _loops;
                 _config = next;
-                _environment = new JobEnvironment(next.Global,
-                    next.Global.WorkerLimit == _environment.Slots.Limit ? _environment.Slots : new WorkerSlots(next.Global.WorkerLimit),
-                    next.Peers);
+                // One set of slots for the daemon's life: the runs in progress count against a new limit too.
+                _environment.Slots.Limit = next.Global.WorkerLimit;
+                _environment = new JobEnvironment(next.Global, _environment.Slots, next.Peers);
             }
             var keep = old.Values.Where(l => next.Jobs.TryGetValue(l.Definition.Name, out var d) && SameJob(d, l.Definition)).ToArray();
             var stop = old.Values.Except(keep).ToArray();

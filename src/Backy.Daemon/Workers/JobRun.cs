@@ -1,5 +1,6 @@
 using Backy.Daemon.Config;
 using Backy.Daemon.Peers;
+using Backy.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Workers;
@@ -8,7 +9,8 @@ namespace Backy.Daemon.Workers;
 /// One scheduled run of a job, as separate worker processes in the original's order: backup with
 /// the due tags, expire, purge, then the completion callback with the job's <c>status --yaml</c>.
 /// Peer revisions are pulled before expire and changed tags pushed after it (<see cref="PeerSync"/>;
-/// peer trouble is logged, it does not fail the run). Any failing worker step fails the run.
+/// peer trouble is logged, it does not fail the run). A failing backup, expire or purge fails the run;
+/// the callback (and the status it is given) only reports on it and never does.
 /// </summary>
 public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, ILogger<JobRun> logger)
 {
@@ -30,10 +32,23 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
         await launcher.RunWorkerAsync([.. Common(), "purge"], cancellationToken).ConfigureAwait(false);
         if (callback is not null)
         {
-            var status = await launcher.RunWorkerAsync([.. Common(), "status", "--yaml"], cancellationToken).ConfigureAwait(false);
+            // The callback reports on a run that succeeded: nothing about it fails the run or repeats the backup.
+            string status;
+            try
+            {
+                status = await launcher.RunWorkerAsync([.. Common(), "status", "--yaml"], cancellationToken).ConfigureAwait(false);
+            }
+            catch (BackyException e)
+            {
+                LogNoStatusForCallback(logger, job, e.Message);
+                return;
+            }
             await launcher.RunCallbackAsync(callback, job, status, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "{Job}: backup-completed-callback not run (the backup stands): status failed: {Reason}")]
+    private static partial void LogNoStatusForCallback(ILogger logger, string job, string reason);
 
     [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "backing up {Job} with tags {Tags}")]
     private static partial void LogBackup(ILogger logger, string job, string tags);

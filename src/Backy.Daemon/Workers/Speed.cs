@@ -1,7 +1,8 @@
 namespace Backy.Daemon.Workers;
 
-/// <summary>Speed class of a job: each class has its own worker-limit slots, so one slow 2 TiB
-/// backup cannot hold back every small job (DESIGN 7).</summary>
+/// <summary>Speed class of a job: fast jobs go ahead of slow ones for the worker-limit slots, and slow
+/// ones never hold the last slot (<see cref="WorkerSlots"/>), so one slow 2 TiB backup cannot hold back
+/// every small job (DESIGN 7).</summary>
 public enum Speed
 {
     Fast,

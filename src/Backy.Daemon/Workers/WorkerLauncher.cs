@@ -18,39 +18,77 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
 
     public WorkerLauncherOptions Options => options;
 
-    /// <summary>Runs <c>backy-worker ARGS</c>; returns its stdout.</summary>
-    public Task<string> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken) =>
-        RunAsync(options.WorkerPath, args, stdin: null, cancellationToken);
+    /// <summary>How much of a callback's stdout and of its stderr the log keeps (each): enough for any
+    /// error message, bounded against a callback that prints without end.</summary>
+    public const int CallbackOutputLimit = 4096;
 
-    /// <summary>Runs the completion callback as <c>CALLBACK JOB</c> with <paramref name="stdin"/>;
-    /// its output is logged.</summary>
+    /// <summary>Runs <c>backy-worker ARGS</c>; returns its stdout.</summary>
+    /// <exception cref="ExternalCommandException">Non-zero exit, with the last stderr lines.</exception>
+    public async Task<string> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var stdout = new StringBuilder();
+        var result = await RunAsync(options.WorkerPath, args, stdin: null, PipeTarget.ToStringBuilder(stdout), logStderr: true, cancellationToken)
+            .ConfigureAwait(false);
+        if (result.ExitCode != 0)
+            throw new ExternalCommandException($"{Path.GetFileName(options.WorkerPath)} {string.Join(' ', args)}", result.ExitCode, result.StderrTail);
+        return stdout.ToString();
+    }
+
+    /// <summary>
+    /// Runs the completion callback as <c>CALLBACK JOB</c> with <paramref name="stdin"/>. It reports on a
+    /// backup that already succeeded, so nothing about it can fail the run (issue 14.5): a non-zero exit,
+    /// or a callback that cannot be started, is one Warning with the exit code and the callback's stdout
+    /// and stderr (each bounded by <see cref="CallbackOutputLimit"/>). Only a stop (cancellation) propagates.
+    /// </summary>
     public async Task RunCallbackAsync(string callback, string job, string stdin, CancellationToken cancellationToken)
     {
-        var stdout = await RunAsync(callback, [job], stdin, cancellationToken).ConfigureAwait(false);
-        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var stdout = new BoundedText(CallbackOutputLimit);
+        var stderr = new BoundedText(CallbackOutputLimit);
+        ProcessResult result;
+        try
+        {
+            result = await RunAsync(callback, [job], stdin, PipeTarget.ToDelegate(stdout.AppendLine), logStderr: false, cancellationToken,
+                PipeTarget.ToDelegate(stderr.AppendLine)).ConfigureAwait(false);
+        }
+        catch (BackyException e)
+        {
+            LogCallbackNotStarted(logger, callback, job, e.Message);
+            return;
+        }
+        if (result.ExitCode != 0)
+        {
+            LogCallbackFailed(logger, callback, job, result.ExitCode, stdout.ToString(), stderr.ToString());
+            return;
+        }
+        foreach (var line in stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            LogCallbackOutput(logger, line);
+        foreach (var line in stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
             LogCallbackOutput(logger, line);
     }
 
-    private async Task<string> RunAsync(string executable, IReadOnlyList<string> args, string? stdin, CancellationToken cancellationToken)
+    private readonly record struct ProcessResult(int ExitCode, string StderrTail);
+
+    private async Task<ProcessResult> RunAsync(string executable, IReadOnlyList<string> args, string? stdin, PipeTarget stdoutTarget,
+        bool logStderr, CancellationToken cancellationToken, PipeTarget? stderrTarget = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var name = Path.GetFileName(executable);
-        var stdout = new StringBuilder();
         var tail = new Queue<string>();
         var command = Cli.Wrap(executable)
             .WithArguments(args)
-            .WithValidation(CommandResultValidation.None) // checked below, with stderr in the message
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
+            .WithValidation(CommandResultValidation.None) // checked by the callers, with stderr in the message
+            .WithStandardOutputPipe(stdoutTarget)
+            .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToDelegate(line =>
             {
-                LogStderr(logger, name, line);
+                if (logStderr)
+                    LogStderr(logger, name, line);
                 lock (tail)
                 {
                     tail.Enqueue(line);
                     if (tail.Count > StderrTailLines)
                         tail.Dequeue();
                 }
-            }));
+            }), stderrTarget ?? PipeTarget.Null));
         if (stdin is not null)
             command = command.WithStandardInputPipe(PipeSource.FromString(stdin));
 
@@ -85,15 +123,37 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
             throw new OperationCanceledException($"{name} killed after the grace period", cancellationToken);
         }
         cancellationToken.ThrowIfCancellationRequested(); // stopped by SIGTERM: not a failure of the job
-        if (result.ExitCode != 0)
+        if (result.ExitCode == 0)
+            LogFinished(logger, name, result.RunTime.TotalSeconds);
+        lock (tail)
+            return new ProcessResult(result.ExitCode, string.Join('\n', tail));
+    }
+
+    /// <summary>The first <c>limit</c> characters of a stream of lines, and a note of how much was cut.</summary>
+    private sealed class BoundedText(int limit)
+    {
+        private readonly StringBuilder _text = new();
+        private long _dropped;
+
+        public void AppendLine(string line)
         {
-            string text;
-            lock (tail)
-                text = string.Join('\n', tail);
-            throw new ExternalCommandException($"{name} {string.Join(' ', args)}", result.ExitCode, text);
+            lock (_text)
+            {
+                if (_text.Length + line.Length + 1 <= limit)
+                    _text.Append(line).Append('\n');
+                else
+                    _dropped += line.Length + 1;
+            }
         }
-        LogFinished(logger, name, result.RunTime.TotalSeconds);
-        return stdout.ToString();
+
+        public override string ToString()
+        {
+            lock (_text)
+            {
+                var text = _text.ToString().TrimEnd('\n');
+                return _dropped > 0 ? $"{text}\n[{_dropped} more characters not kept]" : text;
+            }
+        }
     }
 
     [LoggerMessage(EventId = 4100, Level = LogLevel.Debug, Message = "started {Program} {Arguments} (pid {Pid})")]
@@ -113,4 +173,10 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
 
     [LoggerMessage(EventId = 4105, Level = LogLevel.Information, Message = "callback: {Line}")]
     private static partial void LogCallbackOutput(ILogger logger, string line);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "backup-completed-callback {Callback} {Job} exited with {ExitCode} (the backup stands; not retried); stdout: {Stdout}; stderr: {Stderr}")]
+    private static partial void LogCallbackFailed(ILogger logger, string callback, string job, int exitCode, string stdout, string stderr);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "backup-completed-callback {Callback} {Job} not run (the backup stands): {Reason}")]
+    private static partial void LogCallbackNotStarted(ILogger logger, string callback, string job, string reason);
 }

@@ -13,8 +13,7 @@ public class SchedulingTests
         bed.WriteConfig("2s", 1, "a", "b");
         bed.Mark("a", "sleep", "1");
         bed.Mark("b", "sleep", "1");
-        // Slots are per speed class (DESIGN 7): a job without history is slow, one with a short last
-        // backup is fast. Give both a short history so that both compete for the one fast slot.
+        // Both fast (a short last backup); WorkerLimitTests mixes the speed classes.
         bed.Mark("a", "seed.rev", "uuid: seed\ntimestamp: 2020-01-01T00:00:00Z\ntags: [often]\nstats: {duration: 1.0}\n");
         bed.Mark("b", "seed.rev", "uuid: seed\ntimestamp: 2020-01-01T00:00:00Z\ntags: [often]\nstats: {duration: 1.0}\n");
         var daemon = bed.StartDaemon();
