@@ -121,6 +121,7 @@ public static partial class DaemonHost
                 services.AddSingleton(TimeProvider.System);
                 services.AddSingleton(launcherOptions);
                 services.AddSingleton<WorkerLauncher>();
+                services.AddSingleton(PeerSyncOptions.FromEnvironment());
                 services.AddSingleton<PeerSync>();
                 services.AddSingleton<JobRun>();
                 services.AddSingleton<Deadlines>();

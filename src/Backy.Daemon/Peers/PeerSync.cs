@@ -15,8 +15,10 @@ namespace Backy.Daemon.Peers;
 /// old tags as precondition. A peer that is down or refuses is logged and tried again next run:
 /// nothing here is deleted on account of a failed call.
 /// </summary>
-public sealed partial class PeerSync(ILogger<PeerSync> logger)
+public sealed partial class PeerSync(ILogger<PeerSync> logger, PeerSyncOptions? options = null)
 {
+    private readonly TimeSpan _callTimeout = (options ?? PeerSyncOptions.Default).CallTimeout;
+
     public async Task PullAsync(string job, string jobDir, IReadOnlyDictionary<string, PeerConfig> peers, string taskId,
         CancellationToken cancellationToken)
     {
@@ -102,8 +104,16 @@ public sealed partial class PeerSync(ILogger<PeerSync> logger)
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                using var connection = new ApiConnection(peer.Url, peer.Token, taskId);
+                using var connection = new ApiConnection(peer.Url, peer.Token, taskId, callTimeout: _callTimeout);
                 await action(peer, connection).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested
+                                      && e is OperationCanceledException or RpcException { StatusCode: StatusCode.DeadlineExceeded })
+            {
+                // A peer that accepts connections but never answers: its call's deadline passed (ApiConnection
+                // turns that into OperationCanceledException, which used to fail the whole run). This peer's
+                // step ends here; the other peers, expire and purge go on.
+                LogPeerTimedOut(logger, job, step, peer.Name, peer.Url, _callTimeout.TotalSeconds);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated && !cancellationToken.IsCancellationRequested)
             {
@@ -163,6 +173,9 @@ public sealed partial class PeerSync(ILogger<PeerSync> logger)
 
     [LoggerMessage(EventId = 4810, Level = LogLevel.Warning, Message = "{Job}: {Step} with peer {Peer} ({Url}): authentication failed ({Reason}): the token in peers.{Peer}.token here must be one of the peer's api.tokens; retried at the next run")]
     private static partial void LogAuthenticationFailed(ILogger logger, string job, string step, string peer, Uri url, string reason);
+
+    [LoggerMessage(EventId = 4811, Level = LogLevel.Warning, Message = "{Job}: {Step} with peer {Peer} ({Url}): no answer within {Seconds} s, retried at the next run")]
+    private static partial void LogPeerTimedOut(ILogger logger, string job, string step, string peer, Uri url, double seconds);
 
     [LoggerMessage(EventId = 4809, Level = LogLevel.Warning, Message = "{Job}: {Step} with peer {Peer} failed here, retried at the next run: {Reason}")]
     private static partial void LogLocalFailed(ILogger logger, string job, string step, string peer, string reason);
