@@ -62,6 +62,7 @@ public class HangingPeerTests
         using var silent = new SilentServer();
         File.WriteAllText(bed.ConfigPath, $$$"""
             global: {base-dir: {{{bed.BaseDir}}}, worker-limit: 1}
+            {{{DaemonTestBed.ApiLine}}}
             peers:
               silent: {url: "http://127.0.0.1:{{{silent.Port}}}", token: t0ken}
             schedules:
