@@ -11,8 +11,9 @@ namespace Backy.Daemon.Api;
 /// </summary>
 public static class ApiMapper
 {
-    public static V1.JobStatus ToProto(JobSnapshot job, JobDirectoryFacts facts)
+    public static V1.JobStatus ToProto(JobSnapshot job)
     {
+        var facts = job.View;
         var status = new V1.JobStatus
         {
             Name = job.Name,

@@ -144,7 +144,6 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(daemon);
         builder.Services.AddSingleton(time);
-        builder.Services.AddSingleton<JobFactsCache>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<BearerTokenInterceptor>();

@@ -1,23 +1,25 @@
 using Backy.Daemon.Scheduling;
 using Backy.Protocol.V1;
 using Backy.Storage;
-using Backy.Storage.Jobs;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Api;
 
 /// <summary><c>backy.v1.Jobs</c>: a thin adapter over <see cref="IJobScheduler"/>.</summary>
-internal sealed partial class JobsService(IJobScheduler daemon, JobFactsCache cache, ILogger<JobsService> logger) : Jobs.JobsBase
+internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsService> logger) : Jobs.JobsBase
 {
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         var filter = NameFilter.Parse(request.Filter);
-        var baseDir = daemon.Config.Global.BaseDir;
         var response = new GetStatusResponse();
         foreach (var job in Selected(filter))
         {
-            response.Jobs.Add(ApiMapper.ToProto(job, Facts(Path.Join(baseDir, job.Name))));
+            // One unreadable job directory must not take the whole status (and monitoring) down: its counts
+            // are reported as zero and the reason goes to the log.
+            if (job.ViewError is { } error)
+                LogUnreadable(logger, job.Name, error);
+            response.Jobs.Add(ApiMapper.ToProto(job));
         }
         return Task.FromResult(response);
     }
@@ -51,26 +53,11 @@ internal sealed partial class JobsService(IJobScheduler daemon, JobFactsCache ca
         }
     }
 
-    /// <summary>One unreadable job directory must not take the whole status (and monitoring) down:
-    /// its counts are reported as zero and the reason goes to the log.</summary>
-    private JobDirectoryFacts Facts(string directory)
-    {
-        try
-        {
-            return cache.Get(directory, () => JobDirectoryFacts.Read(new JobDirectory(directory)));
-        }
-        catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
-        {
-            LogUnreadable(logger, directory, e.Message);
-            return JobDirectoryFacts.Empty;
-        }
-    }
-
     private IEnumerable<JobSnapshot> Selected(NameFilter filter) =>
         daemon.Jobs().Where(j => filter.IsMatch(j.Name)).OrderBy(j => j.Name, StringComparer.Ordinal);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "status: cannot read job directory {Directory}: {Reason}")]
-    private static partial void LogUnreadable(ILogger logger, string directory, string reason);
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "status: cannot read the directory of job {Job}: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string job, string reason);
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "run of job {Job} requested over the api")]
     private static partial void LogRunRequested(ILogger logger, string job);

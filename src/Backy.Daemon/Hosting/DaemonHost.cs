@@ -129,6 +129,7 @@ public static partial class DaemonHost
                 {
                     Deadlines.Register(q);
                 });
+                services.AddSingleton<Views.JobViewCache>();
                 services.AddSingleton<JobRegistry>();
                 services.AddSingleton<IJobScheduler>(sp => sp.GetRequiredService<JobRegistry>());
                 services.AddHostedService<SchedulerService>();

@@ -8,4 +8,4 @@ namespace Backy.Daemon.Scheduling;
 public sealed record JobEnvironment(GlobalConfig Global, WorkerSlots Slots, IReadOnlyDictionary<string, PeerConfig> Peers);
 
 /// <summary>The long-lived services a job loop uses (one instance per daemon).</summary>
-public sealed record JobLoopServices(Deadlines Deadlines, JobRun Run, TimeProvider Clock, Microsoft.Extensions.Logging.ILogger Logger);
+public sealed record JobLoopServices(Deadlines Deadlines, JobRun Run, TimeProvider Clock, Microsoft.Extensions.Logging.ILogger Logger, Views.JobViewCache Views);

@@ -1,4 +1,5 @@
 using Backy.Daemon.Config;
+using Backy.Daemon.Views;
 using Backy.Daemon.Workers;
 using Backy.Storage;
 using Backy.Storage.Editing;
@@ -27,7 +28,6 @@ public sealed partial class JobLoop
     // State behind _gate; read by Snapshot from other threads.
     private string _status = JobStatus.WaitingForDeadline;
     private PlannedRun? _next;
-    private IReadOnlyList<Revision> _history = [];
     private int _failures;
     private DateTimeOffset _lastFailure;
     private IReadOnlySet<string>? _retryTags;
@@ -85,19 +85,36 @@ public sealed partial class JobLoop
         catch (SemaphoreFullException) { } // already requested
     }
 
+    /// <summary>The loop's state with the job directory as it is now (<see cref="JobView"/>): a revision made
+    /// by a manual backup, or by a run that failed after its backup, shows at once in every field.</summary>
     public JobSnapshot Snapshot(DateTimeOffset now)
     {
+        var (view, error) = ReadView();
+        var last = view.LastComplete;
         lock (_gate)
         {
-            var last = JobHistory.LastComplete(_history);
             var running = JobStatus.IsRunning(_status);
-            var sla = running ? SlaStatus.Ok : Sla.Evaluate(Definition.Schedule, _history.ToHistory(), now);
+            var sla = running ? SlaStatus.Ok : Sla.Evaluate(Definition.Schedule, view.History, now);
             return new JobSnapshot(
                 Name, Definition.ScheduleName, _status,
                 SlaOk: !sla.IsOverdue, SlaOverdue: sla.Overdue,
-                LastTime: last?.Timestamp, LastTags: last is null ? [] : SortedTags(last.Tags), LastDuration: JobHistory.Duration(last),
+                LastTime: last?.Timestamp, LastTags: last is null ? [] : SortedTags(last.Tags), LastDuration: view.LastDuration,
                 NextTime: running ? null : _next?.Time, NextTags: running || _next is null ? [] : SortedTags(_next.Tags),
-                FailureCount: _failures, LastError: _lastError, TaskId: _taskId);
+                FailureCount: _failures, LastError: _lastError, TaskId: _taskId, View: view, ViewError: error);
+        }
+    }
+
+    /// <summary>The job directory's view for a snapshot; one that cannot be read is reported, not thrown:
+    /// the status of every other job (and monitoring) must not depend on it.</summary>
+    private (JobView View, string? Error) ReadView()
+    {
+        try
+        {
+            return (_services.Views.Get(JobDir), null);
+        }
+        catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
+        {
+            return (JobView.Empty, e.Message);
         }
     }
 
@@ -114,7 +131,7 @@ public sealed partial class JobLoop
                 planned = null;
                 await WaitForDeadlineAsync(plan.Time, cancellationToken).ConfigureAwait(false);
                 var environment = _environment();
-                var speed = SpeedClass.Of(JobHistory.Duration(JobHistory.LastComplete(_history)));
+                var speed = SpeedClass.Of(ReadView().View.LastDuration);
                 SetStatus(JobStatus.WaitingForSlot(speed));
                 using (await environment.Slots.AcquireAsync(speed, cancellationToken).ConfigureAwait(false))
                 {
@@ -169,13 +186,12 @@ public sealed partial class JobLoop
     private PlannedRun Plan()
     {
         JobConfigFile.WriteIfChanged(JobDir, Definition);
-        var history = JobHistory.Read(JobDir);
+        var history = _services.Views.Get(JobDir).History;
         var now = Now;
-        var next = Definition.Schedule.Next(now, JobSpread.For(Name, Definition.Schedule), history.ToHistory());
+        var next = Definition.Schedule.Next(now, JobSpread.For(Name, Definition.Schedule), history);
         var scheduled = new PlannedRun(next.Time, next.Tags);
         lock (_gate)
         {
-            _history = history;
             // After a failure the backoff wait is over when we get here: retry now, same tags.
             _next = _failures > 0 ? new PlannedRun(now, _retryTags ?? scheduled.Tags) : scheduled;
             _status = _failures > 0 ? JobStatus.Failed : JobStatus.WaitingForDeadline;
@@ -212,10 +228,8 @@ public sealed partial class JobLoop
 
     private void Succeeded(TimeSpan took)
     {
-        var history = JobHistory.Read(JobDir);
         lock (_gate)
         {
-            _history = history;
             _failures = 0;
             _retryTags = null;
             _lastError = null;

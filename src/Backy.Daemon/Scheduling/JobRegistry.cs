@@ -1,4 +1,5 @@
 using Backy.Daemon.Config;
+using Backy.Daemon.Views;
 using Backy.Daemon.Workers;
 using Backy.Storage;
 using Microsoft.Extensions.Logging;
@@ -21,11 +22,11 @@ public sealed partial class JobRegistry : IJobScheduler
     private DaemonConfig _config;
     private bool _started;
 
-    public JobRegistry(DaemonConfig config, Deadlines deadlines, JobRun run, TimeProvider clock, ILogger<JobRegistry> logger)
+    public JobRegistry(DaemonConfig config, Deadlines deadlines, JobRun run, TimeProvider clock, JobViewCache views, ILogger<JobRegistry> logger)
     {
         _config = config;
         _logger = logger;
-        _services = new JobLoopServices(deadlines, run, clock, logger);
+        _services = new JobLoopServices(deadlines, run, clock, logger, views);
         _environment = new JobEnvironment(config.Global, new WorkerSlots(config.Global.WorkerLimit, clock), config.Peers);
     }
 
@@ -130,6 +131,8 @@ public sealed partial class JobRegistry : IJobScheduler
             var start = next.Jobs.Values.Where(d => !keep.Any(l => l.Definition.Name == d.Name)).Select(NewLoop).ToArray();
 
             await Task.WhenAll(stop.Select(l => l.StopAsync())).ConfigureAwait(false);
+            foreach (var loop in stop.Where(l => !next.Jobs.ContainsKey(l.Definition.Name)))
+                _services.Views.Forget(loop.JobDir);
             foreach (var loop in start)
                 loop.Prepare();
             var loops = keep.Concat(start).ToDictionary(l => l.Definition.Name, StringComparer.Ordinal);

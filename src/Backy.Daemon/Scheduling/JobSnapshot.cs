@@ -1,3 +1,5 @@
+using Backy.Daemon.Views;
+
 namespace Backy.Daemon.Scheduling;
 
 /// <summary>The state of one configured job at one moment (immutable; a new one per call).</summary>
@@ -12,6 +14,9 @@ namespace Backy.Daemon.Scheduling;
 /// <param name="FailureCount">Consecutive failed runs (0 after a success); drives the backoff.</param>
 /// <param name="LastError">The last failure's one-line reason, or null.</param>
 /// <param name="TaskId">The running (or last) run's task id, as in the logs.</param>
+/// <param name="View">The job directory as read for this snapshot (<see cref="JobViewCache"/>): SLA and
+/// the Last fields above come from it, so they agree with the manual tags and counts it carries.</param>
+/// <param name="ViewError">Why the job directory could not be read (then <paramref name="View"/> is empty), or null.</param>
 public sealed record JobSnapshot(
     string Name,
     string ScheduleName,
@@ -25,4 +30,6 @@ public sealed record JobSnapshot(
     IReadOnlyList<string> NextTags,
     int FailureCount,
     string? LastError,
-    string? TaskId);
+    string? TaskId,
+    JobView View,
+    string? ViewError = null);

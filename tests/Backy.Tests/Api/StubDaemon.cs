@@ -1,12 +1,14 @@
 using Backy.Daemon.Scheduling;
 using Backy.Daemon.Api;
 using Backy.Daemon.Config;
+using Backy.Daemon.Views;
 
 namespace Backy.Tests.Api;
 
 /// <summary>
 /// The daemon as the API sees it, for testing the API on its own: the configuration is a real
-/// file read by the real reader (reload re-reads it); job states are what the test sets.
+/// file read by the real reader (reload re-reads it); job states are what the test sets, each with the
+/// real view of its job directory (as the real scheduler gives it).
 /// </summary>
 internal sealed class StubDaemon(string configPath) : IJobScheduler
 {
@@ -20,8 +22,22 @@ internal sealed class StubDaemon(string configPath) : IJobScheduler
 
     public void SetState(JobSnapshot snapshot) => _states[snapshot.Name] = snapshot;
 
+    private readonly JobViewCache _views = new(TimeProvider.System);
+
     public IReadOnlyList<JobSnapshot> Jobs() =>
-        Config.Jobs.Values.Select(j => _states.GetValueOrDefault(j.Name) ?? Waiting(j.Name, j.ScheduleName)).ToList();
+        Config.Jobs.Values.Select(j => WithView(_states.GetValueOrDefault(j.Name) ?? Waiting(j.Name, j.ScheduleName))).ToList();
+
+    private JobSnapshot WithView(JobSnapshot job)
+    {
+        try
+        {
+            return job with { View = _views.Get(Path.Join(Config.Global.BaseDir, job.Name)) };
+        }
+        catch (Exception e) when (e is Backy.Storage.BackyException or IOException or UnauthorizedAccessException)
+        {
+            return job with { View = JobView.Empty, ViewError = e.Message };
+        }
+    }
 
     public bool RunNow(string job)
     {
@@ -45,5 +61,5 @@ internal sealed class StubDaemon(string configPath) : IJobScheduler
 
     public static JobSnapshot Snapshot(string name, string schedule, string status, bool slaOk, TimeSpan overdue,
         DateTimeOffset? last, string[] lastTags, TimeSpan? lastDuration, DateTimeOffset? next, string[] nextTags) =>
-        new(name, schedule, status, slaOk, overdue, last, lastTags, lastDuration, next, nextTags, 0, null, null);
+        new(name, schedule, status, slaOk, overdue, last, lastTags, lastDuration, next, nextTags, 0, null, null, JobView.Empty);
 }

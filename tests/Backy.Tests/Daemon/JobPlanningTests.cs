@@ -22,7 +22,7 @@ public class JobPlanningTests
         using var log = FileLoggerProvider.Open(bed.LogPath);
         var services = DaemonHost.Build(new DaemonOptions(bed.ConfigPath, bed.LogPath), config, log,
             new WorkerLauncherOptions(bed.Worker.Path, TimeSpan.FromSeconds(1))).Services;
-        var loopServices = new JobLoopServices(services.GetRequiredService<Deadlines>(), services.GetRequiredService<JobRun>(), clock, NullLogger.Instance);
+        var loopServices = new JobLoopServices(services.GetRequiredService<Deadlines>(), services.GetRequiredService<JobRun>(), clock, NullLogger.Instance, new Backy.Daemon.Views.JobViewCache(clock));
         var environment = new JobEnvironment(config.Global, new WorkerSlots(1), config.Peers);
         return new JobLoop(config.Jobs["a"], bed.JobDir("a"), () => environment, loopServices);
     }

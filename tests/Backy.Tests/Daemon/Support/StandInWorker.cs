@@ -6,7 +6,7 @@ namespace Backy.Tests.Daemon.Support;
 /// <see cref="RecordsPath"/> and, for backup, writes a complete <c>.rev</c> so that scheduling sees
 /// history. Per job directory: a file <c>fail</c> makes backup exit 1 ("source not ready"),
 /// <c>sleep</c> holds the backup that many seconds, <c>ignore-term</c> makes it ignore SIGTERM,
-/// <c>term-delay</c> makes it take that many seconds to stop after SIGTERM (a real backup finishing its writes).
+/// <c>fail-expire</c> makes expire exit 1 (a run that fails after its backup), <c>term-delay</c> makes it take that many seconds to stop after SIGTERM (a real backup finishing its writes).
 /// </summary>
 public sealed class StandInWorker
 {
@@ -42,6 +42,7 @@ public sealed class StandInWorker
           id=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
           printf 'uuid: %s\ntimestamp: %s\ntags: [%s]\nstats: {duration: 0.5}\n' "$id" "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$tags" > "$B/$id.rev"
         fi
+        if [ "$action" = expire ] && [ -e "$B/fail-expire" ]; then echo "expire: $B/fail-expire exists" >&2; rec end; exit 1; fi
         if [ "$action" = status ]; then cat "$B"/*.rev; fi
         rec end
         exit 0

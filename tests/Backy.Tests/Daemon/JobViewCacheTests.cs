@@ -1,16 +1,17 @@
-using Backy.Daemon.Api;
+using Backy.Daemon.Views;
+using Backy.Tests.Api;
 using Backy.Storage.Jobs;
 using Backy.Tests.Schedules;
 
-namespace Backy.Tests.Api;
+namespace Backy.Tests.Daemon;
 
-/// <summary>The status cache serves a job directory's facts until the directory or its quarantine changes.</summary>
-public class JobFactsCacheTests
+/// <summary>The one job view cache serves a job directory's view until the directory or its quarantine changes.</summary>
+public class JobViewCacheTests
 {
     private string _dir = null!;
     private JobDirectory _job = null!;
     private FakeClock _clock = null!;
-    private JobFactsCache _cache = null!;
+    private JobViewCache _cache = null!;
     private int _reads;
 
     [SetUp]
@@ -19,7 +20,7 @@ public class JobFactsCacheTests
         _dir = Directory.CreateTempSubdirectory("backy-facts-").FullName;
         _job = new JobDirectory(_dir);
         _clock = new FakeClock(DateTimeOffset.UtcNow);
-        _cache = new JobFactsCache(_clock);
+        _cache = new JobViewCache(_clock);
         _reads = 0;
         _job.WriteRevision(JobsServiceTests.Rev(_clock.GetUtcNow().AddHours(-1), ["daily", "manual:a"]));
     }
@@ -27,9 +28,9 @@ public class JobFactsCacheTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    private JobDirectoryFacts Get() => _cache.Get(_dir, () => { _reads++; return JobDirectoryFacts.Read(_job); });
+    private JobView Get() => _cache.Get(_dir, () => { _reads++; return JobView.Read(_dir); });
 
-    private void Settle() => _clock.Advance(JobFactsCache.Settle + TimeSpan.FromSeconds(1));
+    private void Settle() => _clock.Advance(JobViewCache.Settle + TimeSpan.FromSeconds(1));
 
     [Test]
     public void A_settled_unchanged_directory_is_read_once()
