@@ -56,6 +56,8 @@ public class JobViewTests
         // "busy" holds the only worker slot, so the loop of "m" waits and never plans again by itself.
         WriteConfig(bed, port, "busy");
         bed.Mark("busy", "sleep", "300");
+        // Both jobs fast (a short last backup), so that the slot rules cannot let "m" run either.
+        bed.Mark("busy", "seed.rev", "uuid: seed\ntimestamp: 2020-01-01T00:00:00Z\ntags: [often]\nstats: {duration: 1.0}\n");
         using var notify = new NotifySocket();
         var daemon = bed.StartDaemon(notify);
         await DaemonTestBed.WaitUntilAsync(() => bed.Worker.Records().Any(r => r is { Kind: "start", Action: "backup", Job: "busy" }), ct);
