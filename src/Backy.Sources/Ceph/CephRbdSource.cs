@@ -8,8 +8,9 @@ namespace Backy.Sources.Ceph;
 /// <summary>
 /// The <c>ceph-rbd</c> source (alias <c>ceph</c>): <c>pool</c>, <c>image</c>, <c>full-always</c>. Every backup
 /// takes snapshot <c>backy-&lt;revision&gt;</c> and reads it either as a diff from the parent revision's snapshot
-/// (<c>rbd export-diff</c>) or whole (<c>rbd export</c>). Afterwards only the newest revision's snapshot is kept
-/// (none with full-always); snapshots not named <c>backy-*</c> are never touched.
+/// (<c>rbd_diff_iterate2</c>) or whole (concurrent <c>rbd_aio_read</c>s), all through librbd on one connection
+/// per backup. Afterwards only the newest revision's snapshot is kept (none with full-always); snapshots not
+/// named <c>backy-*</c> are never touched.
 /// </summary>
 public partial class CephRbdSource : IBackupSource
 {
@@ -28,14 +29,12 @@ public partial class CephRbdSource : IBackupSource
         Image = image;
         FullAlways = fullAlways;
         Options = options;
-        Rbd = new RbdCli(options, loggerFactory.CreateLogger<RbdCli>());
         _logger = loggerFactory.CreateLogger(GetType());
     }
 
     public RbdImageSpec Image { get; }
     public bool FullAlways { get; }
     public CephClientOptions Options { get; }
-    internal RbdCli Rbd { get; }
 
     public static CephRbdSource Create(SourceConfig config, SourceContext context)
     {
@@ -50,62 +49,62 @@ public partial class CephRbdSource : IBackupSource
     public async Task<ISourceSnapshot> OpenSnapshotAsync(SnapshotRequest request, CancellationToken cancellationToken)
     {
         var name = SnapshotName(request.RevisionId);
-        // Every rbd run costs a process start and a cluster connection (0.1-0.8 s measured here), so the
-        // readiness check is the snapshot itself and one `snap ls` serves the size, the diff decision and the
-        // cleanup afterwards.
-        await Ready(() => TakeSnapshotAsync(name, cancellationToken)).ConfigureAwait(false);
+        // "Ready" = the image opens: the cluster answers and pool and image exist. Connecting can wait up to the
+        // client mount timeout: off the caller's thread.
+        var session = await Task.Run(() => Ready(() => RbdSession.Open(Options, Image)), cancellationToken).ConfigureAwait(false);
+        var taken = false;
         try
         {
-            var snapshots = await Rbd.ListSnapshotsAsync(Image, cancellationToken).ConfigureAwait(false);
-            var own = snapshots.FirstOrDefault(s => s.Name == name)
-                ?? throw new BackyException($"cannot read source {Image}: snapshot {name} vanished right after it was taken");
-            return new CephSnapshot(this, name, own.Size, snapshots, request, _logger);
+            await TakeSnapshotAsync(session.Head, name, cancellationToken).ConfigureAwait(false);
+            taken = true;
+            var snapshots = session.Head.ListSnapshots();
+            if (!snapshots.Any(s => s.Name == name))
+                throw new BackyException($"cannot read source {Image}: snapshot {name} vanished right after it was taken");
+            var image = Ready(() => session.Connection.OpenImage(Image.Image, name));
+            return new CephSnapshot(this, session, image, name, snapshots, request, _logger);
         }
         catch
         {
-            await RemoveQuietlyAsync(name).ConfigureAwait(false);
+            if (taken) RemoveQuietly(session.Head, name);
+            session.Dispose();
             throw;
         }
     }
 
-    /// <summary>
-    /// "Ready" = the image exists and the cluster answers: runs <paramref name="probe"/> (an rbd call on the
-    /// image) and turns its failure into a one-line reason naming the image.
-    /// </summary>
-    protected async Task Ready(Func<Task> probe)
+    /// <summary>Runs a librbd step and turns its failure into a one-line reason naming the image.</summary>
+    protected T Ready<T>(Func<T> step)
     {
         try
         {
-            await probe().ConfigureAwait(false);
+            return step();
         }
-        catch (ExternalCommandException e) when (RbdCli.IsNotFound(e.Stderr))
+        catch (LibRbdException e) when (e.NotFound)
         {
             throw new BackyException($"cannot read source {Image}: pool or image does not exist", e);
         }
-        catch (ExternalCommandException e) when (e.Stderr.Contains(RbdCli.NoCluster, StringComparison.Ordinal))
-        {
-            throw new BackyException($"cannot read source {Image}: cannot connect to the Ceph cluster (rbd exit code {e.ExitCode}; check CEPH_ARGS/CEPH_CONF, the monitors and the keyring)", e);
-        }
-        catch (ExternalCommandException e)
+        catch (LibRbdException e)
         {
             throw new BackyException($"cannot read source {Image}: {e.Message}", e);
         }
     }
 
     /// <summary>Takes snapshot <paramref name="name"/>; flyingcircus asks the hypervisor to take it frozen.</summary>
-    protected virtual Task TakeSnapshotAsync(string name, CancellationToken cancellationToken) =>
-        Rbd.CreateSnapshotAsync(Image, name, cancellationToken);
+    protected virtual Task TakeSnapshotAsync(RbdImage head, string name, CancellationToken cancellationToken)
+    {
+        Ready(() => { head.CreateSnapshot(name); return true; });
+        return Task.CompletedTask;
+    }
 
     /// <summary>
-    /// After a backup: on success keep only <paramref name="keep"/> among the backy snapshots (none with
+    /// After a backup: on success keep only <paramref name="own"/> among the backy snapshots (none with
     /// full-always); on failure remove just this backup's snapshot so the parent's still serves the next diff.
     /// Cleanup problems are logged, never thrown: the revision's fate is already decided.
     /// </summary>
-    internal async Task CleanUpSnapshotsAsync(string own, bool success, IReadOnlyList<RbdSnapshot> known)
+    internal void CleanUpSnapshots(RbdImage head, string own, bool success, IReadOnlyList<RbdSnapshot> known)
     {
         if (!success)
         {
-            await RemoveQuietlyAsync(own).ConfigureAwait(false);
+            RemoveQuietly(head, own);
             return;
         }
         // The list from the start of the backup: only Backy makes backy-* snapshots, and the job's backup lock
@@ -113,22 +112,19 @@ public partial class CephRbdSource : IBackupSource
         foreach (var snap in known.Where(s => s.Name.StartsWith(SnapshotPrefix, StringComparison.Ordinal)))
         {
             if (snap.Name == own && !FullAlways) continue;
-            await RemoveQuietlyAsync(snap.Name).ConfigureAwait(false);
+            RemoveQuietly(head, snap.Name);
         }
     }
 
-    // A dead cluster must not keep a finished backup waiting for long; the client timeouts bound each call too.
-    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromMinutes(2);
-
-    private async Task RemoveQuietlyAsync(string name)
+    // A dead cluster cannot keep this waiting forever: the client's "rados osd op timeout" bounds each call.
+    private void RemoveQuietly(RbdImage head, string name)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(CleanupTimeout);
-            await Rbd.RemoveSnapshotAsync(Image, name, timeout.Token).ConfigureAwait(false);
+            head.RemoveSnapshot(name);
             LogRemovedSnapshot(_logger, Image.At(name));
         }
-        catch (Exception e) when (e is BackyException or OperationCanceledException)
+        catch (Exception e) when (e is BackyException or ObjectDisposedException)
         {
             LogCleanupFailed(_logger, Image.ToString(), name, e.Message);
         }

@@ -4,73 +4,107 @@ using Microsoft.Extensions.Logging;
 namespace Backy.Sources.Ceph;
 
 /// <summary>
-/// One backup's snapshot <c>backy-&lt;revision&gt;</c>: read whole through <c>rbd export</c>, as a diff through
-/// <c>rbd export-diff --from-snap backy-&lt;parent&gt;</c>, and sampled through librbd for the verification.
+/// One backup's snapshot <c>backy-&lt;revision&gt;</c>, open read-only through librbd on the backup's one
+/// connection: read whole by the engine's concurrent positional reads (<see cref="FullReadConcurrency"/> blocks in
+/// flight, straight into its buffers), as a diff from <c>backy-&lt;parent&gt;</c> (<c>rbd_diff_iterate2</c> plus
+/// read-ahead of the changed extents), and sampled for the verification.
 /// </summary>
 internal sealed partial class CephSnapshot : ISourceSnapshot
 {
+    /// <summary>
+    /// 4 MiB reads in flight during a full read. One at a time waited for the OSD most of the time (3.0 s against
+    /// rbd export's 1.45 s for 2 GiB, with a core idle); rbd export itself keeps 10 in flight
+    /// (rbd_concurrent_management_ops). 8 hides the latency on a single-node cluster and costs 8 block buffers.
+    /// </summary>
+    public const int ReadConcurrency = 8;
+
     private readonly CephRbdSource _source;
+    private readonly RbdSession _session;
+    private readonly RbdImage _image;
     private readonly string _name;
     private readonly SnapshotRequest _request;
     private readonly ILogger _logger;
-    private readonly Lazy<RbdSnapshotReader> _reader;
-
     private readonly IReadOnlyList<RbdSnapshot> _snapshots;
+    private bool _closed;
 
     /// <param name="snapshots">The image's snapshots right after this one was taken.</param>
-    public CephSnapshot(CephRbdSource source, string name, long size, IReadOnlyList<RbdSnapshot> snapshots, SnapshotRequest request, ILogger logger)
+    public CephSnapshot(CephRbdSource source, RbdSession session, RbdImage image, string name, IReadOnlyList<RbdSnapshot> snapshots,
+        SnapshotRequest request, ILogger logger)
     {
-        _snapshots = snapshots;
         _source = source;
+        _session = session;
+        _image = image;
         _name = name;
-        Size = size;
+        _snapshots = snapshots;
         _request = request;
         _logger = logger;
-        // Opened only when the verification first reads: a full read never needs a librados connection.
-        _reader = new Lazy<RbdSnapshotReader>(() => RbdSnapshotReader.Open(source.Options, source.Image, name), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public long Size { get; }
+    public long Size => _image.Size;
 
     public VerificationPolicy Verification => VerificationPolicy.Sampled;
 
-    public Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken)
+    public bool ParallelFullRead => true;
+
+    public int FullReadConcurrency => ReadConcurrency;
+
+    public async Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken)
     {
-        if (_source.FullAlways || !_request.AllowDiff || _request.ParentRevisionId is not { } parent) return Task.FromResult<ISourceDiff?>(null);
+        if (_source.FullAlways || !_request.AllowDiff || _request.ParentRevisionId is not { } parent) return null;
         var from = CephRbdSource.SnapshotName(parent);
         if (!_snapshots.Any(s => s.Name == from))
         {
             LogParentSnapshotGone(_logger, _source.Image.At(from));
-            return Task.FromResult<ISourceDiff?>(null);
+            return null;
         }
-        LogDiff(_logger, _source.Image.At(_name), from);
-        return Task.FromResult<ISourceDiff?>(
-            new RbdDiffReader(_source.Rbd.ExportDiff(_source.Image, from, _name), $"rbd export-diff --from-snap {from} {_source.Image.At(_name)}", Size));
+        var fastDiff = _image.HasValidFastDiff;
+        // The iteration blocks (one object-map read with fast-diff, one request per object without): off the caller's thread.
+        var extents = await Task.Run(() => _image.DiffFrom(from, wholeObject: fastDiff), cancellationToken).ConfigureAwait(false);
+        var diff = new RbdDiff(_image, extents);
+        LogDiff(_logger, _source.Image.At(_name), from, fastDiff ? "fast-diff" : "per-object", extents.Count, diff.DataBytes);
+        return diff;
     }
 
-    public Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(_source.Rbd.Export(_source.Image, _name, Size));
+    public Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) => Task.FromResult<Stream>(new RbdReadStream(_image));
 
-    public ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
-        // librbd reads block the calling thread; keep them off the caller's.
-        new(Task.Run(() => _reader.Value.ReadAt(offset, buffer.Span), cancellationToken));
+    public ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return _image.ReadAsync(offset, buffer);
+    }
 
     public Task CompleteAsync(bool success, CancellationToken cancellationToken)
     {
-        // Close the librbd handle before removing the snapshot it has open.
-        if (_reader.IsValueCreated) _reader.Value.Dispose();
-        return _source.CleanUpSnapshotsAsync(_name, success, _snapshots);
+        // Close the snapshot's handle before removing the snapshot it has open.
+        _image.Dispose();
+        try
+        {
+            _source.CleanUpSnapshots(_session.Head, _name, success, _snapshots);
+        }
+        finally
+        {
+            Close();
+        }
+        return Task.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
     {
-        if (_reader.IsValueCreated) _reader.Value.Dispose();
+        Close();
         return ValueTask.CompletedTask;
+    }
+
+    private void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        _image.Dispose();
+        _session.Dispose();
     }
 
     [LoggerMessage(EventId = 3120, Level = LogLevel.Warning, Message = "parent snapshot {Snapshot} is gone: reading the whole image and comparing with the parent's blocks")]
     private static partial void LogParentSnapshotGone(ILogger logger, string snapshot);
 
-    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "reading {Snapshot} as a diff from {From}")]
-    private static partial void LogDiff(ILogger logger, string snapshot, string from);
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "reading {Snapshot} as a diff from {From} ({Method}: {Extents} extents, {DataBytes} bytes of data)")]
+    private static partial void LogDiff(ILogger logger, string snapshot, string from, string method, int extents, long dataBytes);
 }

@@ -11,7 +11,7 @@ namespace Backy.Sources.Ceph;
 /// The <c>flyingcircus</c> source: ceph-rbd plus <c>vm</c> and <c>consul_acl_token</c>. Instead of taking the
 /// snapshot itself it asks the hypervisor's agent, through Consul's KV store (<c>snapshot/&lt;uuid&gt;</c> =
 /// <c>{"vm": ..., "snapshot": ...}</c>), to freeze the guest's file systems and take it; it polls
-/// <c>rbd snap ls</c> for the snapshot and, when none appears in time (VM down, agent dead, Consul down), takes a
+/// librbd (<c>rbd_snap_exists</c>) for the snapshot and, when none appears in time (VM down, agent dead, Consul down), takes a
 /// plain snapshot itself. Either way it then deletes every request for this VM (and unreadable requests) so that
 /// a late agent does not keep re-creating snapshots.
 /// </summary>
@@ -24,7 +24,7 @@ public sealed partial class FlyingCircusSource : CephRbdSource
     /// <summary>How long the agent gets (the original's 90 s: a guest freeze plus a snapshot fits easily).</summary>
     public static readonly TimeSpan DefaultSnapshotTimeout = TimeSpan.FromSeconds(90);
 
-    /// <summary>Polling <c>rbd snap ls</c> every 2 s costs the cluster next to nothing and adds at most 2 s.</summary>
+    /// <summary>Polling for the snapshot every 2 s costs the cluster next to nothing and adds at most 2 s.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
 
     private readonly Uri _consul;
@@ -58,15 +58,14 @@ public sealed partial class FlyingCircusSource : CephRbdSource
             context.LoggerFactory, context.Time);
     }
 
-    protected override async Task TakeSnapshotAsync(string name, CancellationToken cancellationToken)
+    protected override async Task TakeSnapshotAsync(RbdImage head, string name, CancellationToken cancellationToken)
     {
-        // Never ask the hypervisor to snapshot an image that is not there.
-        await Ready(() => Rbd.ListSnapshotsAsync(Image, cancellationToken)).ConfigureAwait(false);
+        // The head is open, so the image exists: the hypervisor is never asked to snapshot an image that is not there.
         using var consul = new ConsulKv(_consul, _token, RequestTimeout);
         try
         {
             if (await RequestAsync(consul, name, cancellationToken).ConfigureAwait(false)
-                && await WaitForSnapshotAsync(name, cancellationToken).ConfigureAwait(false))
+                && await WaitForSnapshotAsync(head, name, cancellationToken).ConfigureAwait(false))
             {
                 LogAgentSnapshot(_logger, Image.At(name), Vm);
                 return;
@@ -74,12 +73,11 @@ public sealed partial class FlyingCircusSource : CephRbdSource
             LogFallback(_logger, Image.At(name), Vm);
             try
             {
-                await base.TakeSnapshotAsync(name, cancellationToken).ConfigureAwait(false);
+                await base.TakeSnapshotAsync(head, name, cancellationToken).ConfigureAwait(false);
             }
-            catch (ExternalCommandException)
+            catch (BackyException e) when (e.InnerException is LibRbdException { Errno: LibRbdException.EEXIST })
             {
-                // The agent may have been late but not absent: its snapshot is as good as ours (better: frozen).
-                if (!await SnapshotExistsAsync(name, cancellationToken).ConfigureAwait(false)) throw;
+                // The agent was late but not absent: its snapshot is as good as ours (better: frozen).
                 LogAgentSnapshot(_logger, Image.At(name), Vm);
             }
         }
@@ -109,20 +107,18 @@ public sealed partial class FlyingCircusSource : CephRbdSource
         }
     }
 
-    private async Task<bool> WaitForSnapshotAsync(string name, CancellationToken cancellationToken)
+    private async Task<bool> WaitForSnapshotAsync(RbdImage head, string name, CancellationToken cancellationToken)
     {
         var deadline = _time.GetUtcNow() + SnapshotTimeout;
         while (true)
         {
-            if (await SnapshotExistsAsync(name, cancellationToken).ConfigureAwait(false)) return true;
+            // rbd_snap_exists refreshes the handle when the agent's snapshot changed the image header.
+            if (Ready(() => head.SnapshotExists(name))) return true;
             var left = deadline - _time.GetUtcNow();
             if (left <= TimeSpan.Zero) return false;
             await Task.Delay(left < PollInterval ? left : PollInterval, _time, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private async Task<bool> SnapshotExistsAsync(string name, CancellationToken cancellationToken) =>
-        (await Rbd.ListSnapshotsAsync(Image, cancellationToken).ConfigureAwait(false)).Any(s => s.Name == name);
 
     /// <summary>Deletes every request for this VM, and requests nobody can read. Failures are only logged.</summary>
     private async Task RemoveRequestsAsync(ConsulKv consul)

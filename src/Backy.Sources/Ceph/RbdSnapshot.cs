@@ -1,7 +1,4 @@
 namespace Backy.Sources.Ceph;
 
-/// <summary>One entry of <c>rbd snap ls --format json</c>.</summary>
+/// <summary>One snapshot of an image (<c>rbd_snap_list</c>; what <c>rbd snap ls</c> shows).</summary>
 public sealed record RbdSnapshot(long Id, string Name, long Size);
-
-/// <summary>What Backy needs from <c>rbd info --format json</c>.</summary>
-public sealed record RbdImageInfo(string Name, long Size, int ObjectOrder);

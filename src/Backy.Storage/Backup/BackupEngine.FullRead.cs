@@ -48,7 +48,8 @@ public sealed partial class BackupEngine
     /// </summary>
     private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
     {
-        var workers = Math.Max(1, _settings.Workers);
+        // A source waiting on the network asks for more readers than cores: the extra ones mostly wait.
+        var workers = Math.Max(Math.Max(1, _settings.Workers), snapshot.FullReadConcurrency);
         long next = -1;
         await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
         {

@@ -49,6 +49,13 @@ public interface ISourceSnapshot : IAsyncDisposable
     bool ParallelFullRead => false;
 
     /// <summary>
+    /// With <see cref="ParallelFullRead"/>: how many blocks the parallel full read keeps in flight, when more
+    /// than one per worker. A network source whose reads wait on round trips (librbd) asks for more than the
+    /// cores; 0 (the default) means one per worker.
+    /// </summary>
+    int FullReadConcurrency => 0;
+
+    /// <summary>
     /// Called exactly once when the backup is over. <paramref name="success"/> true: the revision is complete
     /// (Ceph: keep this snapshot, delete older <c>backy-*</c> ones). False: it was removed (Ceph: delete this
     /// snapshot, keep the parent's so the next diff still works).

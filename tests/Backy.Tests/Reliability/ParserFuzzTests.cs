@@ -11,8 +11,7 @@ namespace Backy.Tests.Reliability;
 /// Seeded mutation fuzzing of the readers that see bytes from disk: each starts from a valid sample, applies
 /// random flips, truncations, insertions and splices, and accepts only success or a <see cref="BackyException"/>.
 /// Each runs for at most <see cref="Budget"/> or <see cref="MaxCases"/> cases, so a run is bounded and the case
-/// sequence is reproducible from the seed (a failure message names the seed and case). The rbd diff parser is
-/// fuzzed in Ceph/RbdDiffReaderTests.
+/// sequence is reproducible from the seed (a failure message names the seed and case).
 /// </summary>
 public class ParserFuzzTests
 {

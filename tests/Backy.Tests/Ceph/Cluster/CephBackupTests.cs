@@ -10,9 +10,7 @@ public class CephBackupTests
     private const int MiB = 1 << 20;
     private const int Block = 4 * MiB;
 
-    private static async Task<string[]> Snapshots(RbdImageSpec image, CancellationToken ct) =>
-        (await new RbdCli(CephClusterFixture.Options, NullLogger<RbdCli>.Instance).ListSnapshotsAsync(image, ct))
-            .Select(s => s.Name).Order(StringComparer.Ordinal).ToArray();
+    private static Task<string[]> Snapshots(RbdImageSpec image, CancellationToken ct) => TestImages.SnapshotsAsync(image, ct);
 
     /// <summary>An image of odd size with data in blocks 0, 1 (crossing their boundary), 3 and the short last block; block 2 stays a hole.</summary>
     private static async Task<(RbdImageSpec Image, long Size)> SeededImageAsync(string prefix, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace Backy.Tests.Ceph.Cluster;
 
 /// <summary>
 /// A cluster that goes away: started just for this test (the shared one must stay up), stopped between two
-/// backups. The client timeouts in its [client] section make rbd fail instead of hanging.
+/// backups. The client timeouts in its [client] section make librados fail instead of hanging.
 /// </summary>
 [Category("Ceph")]
 [Category("Slow")]
@@ -35,7 +35,7 @@ public class CephFailureTests
             var (exit, stderr) = await job.TryBackupAsync(ct);
 
             Assert.That(exit, Is.EqualTo(1));
-            Assert.That(stderr, Does.Contain($"cannot read source {image}: 'rbd snap create").And.Contain("failed with exit code"));
+            Assert.That(stderr, Does.Contain($"cannot read source {image}: librbd: connecting to the cluster of pool 'rbd' failed"));
             Assert.That(job.Job.LoadRevisions().Select(r => r.Id), Is.EqualTo(new[] { first.Id }), "no new revision, complete or not");
         }
         finally

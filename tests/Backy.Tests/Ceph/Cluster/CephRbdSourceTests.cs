@@ -14,9 +14,7 @@ public class CephRbdSourceTests
     private static CephRbdSource Source(RbdImageSpec image, bool fullAlways = false) =>
         new(image, fullAlways, CephClusterFixture.Options, NullLoggerFactory.Instance);
 
-    private static async Task<string[]> Snapshots(RbdImageSpec image, CancellationToken ct) =>
-        (await new RbdCli(CephClusterFixture.Options, NullLogger<RbdCli>.Instance).ListSnapshotsAsync(image, ct))
-            .Select(s => s.Name).Order(StringComparer.Ordinal).ToArray();
+    private static Task<string[]> Snapshots(RbdImageSpec image, CancellationToken ct) => TestImages.SnapshotsAsync(image, ct);
 
     private static async Task Backup(CephRbdSource source, string rev, string? parent, bool success, CancellationToken ct, bool expectDiff = false)
     {

@@ -16,8 +16,7 @@ public class FlyingCircusSourceTests
             PollInterval = TimeSpan.FromMilliseconds(200),
         };
 
-    private static async Task<IReadOnlyList<string>> Snapshots(RbdImageSpec image, CancellationToken ct) =>
-        (await new RbdCli(CephClusterFixture.Options, NullLogger<RbdCli>.Instance).ListSnapshotsAsync(image, ct)).Select(s => s.Name).ToArray();
+    private static Task<string[]> Snapshots(RbdImageSpec image, CancellationToken ct) => TestImages.SnapshotsAsync(image, ct);
 
     [Test]
     [CancelAfter(60_000)]

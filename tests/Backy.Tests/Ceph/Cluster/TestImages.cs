@@ -44,6 +44,13 @@ internal static class TestImages
         return output.ToArray();
     }
 
+    /// <summary>The image's snapshot names, sorted, as <c>rbd snap ls</c> (the CLI, not Backy's librbd code) shows them.</summary>
+    public static async Task<string[]> SnapshotsAsync(RbdImageSpec image, CancellationToken ct)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await RbdOutputAsync(ct, "snap", "ls", "--format", "json", image.ToString()));
+        return json.RootElement.EnumerateArray().Select(s => s.GetProperty("name").GetString()!).Order(StringComparer.Ordinal).ToArray();
+    }
+
     public static Task RbdAsync(CancellationToken ct, params string[] arguments) => Command(arguments).ExecuteBufferedAsync(ct).Task;
 
     public static async Task<string> RbdOutputAsync(CancellationToken ct, params string[] arguments) =>

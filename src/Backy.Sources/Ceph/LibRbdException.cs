@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+using Backy.Storage;
+
+namespace Backy.Sources.Ceph;
+
+/// <summary>
+/// A librados/librbd call failed: <c>librbd: WHAT of POOL/IMAGE[@SNAP] failed: REASON (errno N)</c>. The errno is
+/// kept so that callers can tell "does not exist" (ENOENT) and "exists already" (EEXIST) from real trouble.
+/// </summary>
+public sealed class LibRbdException : BackyException
+{
+    public const int ENOENT = 2;
+    public const int EEXIST = 17;
+
+    public LibRbdException(string what, string target, int errno)
+        : base($"librbd: {what} of {target} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})") => Errno = errno;
+
+    public int Errno { get; }
+
+    public bool NotFound => Errno == ENOENT;
+
+    /// <summary>Throws for a negative return value; returns non-negative ones (byte counts) unchanged.</summary>
+    internal static long Check(long rc, string what, string target) =>
+        rc >= 0 ? rc : throw new LibRbdException(what, target, (int)-rc);
+}
