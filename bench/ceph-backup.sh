@@ -5,9 +5,11 @@
 #
 # Measures, on one image made by make-image.py (30 % holes, 40 % text, 30 % random):
 #   rbd-export     rbd export of the snapshot into a pipe (the read limit Backy builds on)
+#   file-full      Backy's first backup of the same image as a local file (the CPU floor: hash, compress, write)
 #   full           Backy's first backup (full read, hash, compress, write chunks, verify 1 %)
 #   full-reread    a full-always backup of unchanged data (full read + hash; every chunk exists)
-#   incremental    a backup after 1 % of the 4 MiB blocks got a 4 KiB write (rbd export-diff)
+#   diff-read      rbd export-diff of 1 % changed blocks into a pipe (the time the changed data take to read)
+#   incremental    a backup after 1 % of the 4 MiB blocks got a 4 KiB write (librbd diff)
 # Every step runs twice; the faster run counts (the first one warms the OSD's and the page cache).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +62,13 @@ job() {  # job NAME EXTRA-CONFIG: a fresh job directory backing up rbd/bench
 
 echo "== timings (best of two)"
 best rbd-export "rbd export --no-progress rbd/bench@base - | cat > /dev/null"
+rbd export --no-progress rbd/bench@base "$out/image.raw"
+filejob() {
+  rm -rf "$out/file"; mkdir -p "$out/file"
+  printf 'source:\n  type: file\n  filename: %s\nschedule:\n  daily: {interval: 1d, keep: 7}\n' "$out/image.raw" > "$out/file/config"
+}
+PREPARE=filejob best file-full "$worker -b $out/file backup daily"
+rm -rf "$out/file" "$out/image.raw"
 PREPARE='job full ""' best full "$worker -b $out/full backup daily"
 job reread $'  full-always: true\n'
 "$worker" -b "$out/reread" backup daily >/dev/null
@@ -80,6 +89,11 @@ for b in sorted(rnd.sample(range(blocks), max(1, -(-blocks // 100)))):  # ceil: 
 out.write(b"e")
 PY
 }
+# The changed data alone, read by rbd itself: the floor for the incremental backup.
+diffsnaps() { rbd snap rm --no-progress rbd/bench@d1 2>/dev/null || true; rbd snap rm --no-progress rbd/bench@d2 2>/dev/null || true
+  rbd snap create --no-progress rbd/bench@d1; mutate; rbd snap create --no-progress rbd/bench@d2; }
+PREPARE=diffsnaps best diff-read "rbd export-diff --no-progress --from-snap d1 rbd/bench@d2 - | cat > /dev/null"
+rbd snap rm --no-progress rbd/bench@d1; rbd snap rm --no-progress rbd/bench@d2
 job incr ""
 "$worker" -b "$out/incr" backup daily >/dev/null
 PREPARE=mutate best incremental "$worker -b $out/incr backup daily"
@@ -88,4 +102,6 @@ grep -q "as a diff from" "$out/incr/backy.log" || { echo "FAILED: the incrementa
 echo "== results ($results)"
 awk -F'\t' '{t[$1]=$2} END {
   printf "full-read (full-always, no new chunks) vs rbd export into a pipe: %.2fx\n", t["full-reread"]/t["rbd-export"];
+  printf "full backup vs the same image backed up from a file: %.2fx\n", t["full"]/t["file-full"];
+  printf "incremental (1%% blocks changed) vs reading its changed data (rbd export-diff): %.2f s vs %.2f s (+%.2f s)\n", t["incremental"], t["diff-read"], t["incremental"]-t["diff-read"];
   printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental"], t["full"], 100*t["incremental"]/t["full"] }' "$results" | tee -a "$out/summary.txt"

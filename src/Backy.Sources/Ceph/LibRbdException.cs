@@ -12,12 +12,22 @@ public sealed class LibRbdException : BackyException
     public const int ENOENT = 2;
     public const int EEXIST = 17;
 
+    /// <summary>The steps whose ENOENT means "no such pool" and "no such image" (a missing config file is ENOENT too).</summary>
+    internal const string OpeningPool = "opening the pool", OpeningImage = "opening the image";
+
     public LibRbdException(string what, string target, int errno)
-        : base($"librbd: {what} of {target} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})") => Errno = errno;
+        : base($"librbd: {what} of {target} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})")
+    {
+        What = what;
+        Errno = errno;
+    }
+
+    public string What { get; }
 
     public int Errno { get; }
 
-    public bool NotFound => Errno == ENOENT;
+    /// <summary>The pool or the image (or snapshot) does not exist.</summary>
+    public bool NotFound => Errno == ENOENT && What is OpeningPool or OpeningImage;
 
     /// <summary>Throws for a negative return value; returns non-negative ones (byte counts) unchanged.</summary>
     internal static long Check(long rc, string what, string target) =>

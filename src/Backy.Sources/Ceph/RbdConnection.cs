@@ -60,7 +60,7 @@ public sealed unsafe class RbdConnection : IDisposable
         LibRbdException.Check(LibRbd.rados_conf_read_file(_cluster, args.ConfFile ?? options.ConfFile), "reading the Ceph config", target);
         if (args.Rest.Count > 0) ParseArgv(args.Rest, target);
         LibRbdException.Check(LibRbd.rados_connect(_cluster), "connecting to the cluster", target);
-        LibRbdException.Check(LibRbd.rados_ioctx_create(_cluster, Pool, out _ioctx), "opening the pool", target);
+        LibRbdException.Check(LibRbd.rados_ioctx_create(_cluster, Pool, out _ioctx), LibRbdException.OpeningPool, target);
     }
 
     private void ParseArgv(IReadOnlyList<string> rest, string target)

@@ -26,7 +26,7 @@ public sealed partial class RbdImage : IDisposable
         var rc = readOnly
             ? LibRbd.rbd_open_read_only(connection.IoContext, name, out image._image, snapshot)
             : LibRbd.rbd_open(connection.IoContext, name, out image._image, snapshot);
-        LibRbdException.Check(rc, "opening the image", image.Spec);
+        LibRbdException.Check(rc, LibRbdException.OpeningImage, image.Spec);
         try
         {
             image.Size = image.ReadSize();

@@ -24,7 +24,11 @@ public class CephFailureTests
         Assert.That(start.ExitCode, Is.Zero, start.StandardError);
         try
         {
-            var options = new CephClientOptions("rbd", CephArgs: $"--conf {Path.Combine(dir, "ceph.conf")}");
+            // A copy of the config outlives "stop" (which deletes the cluster directory): the client then finds
+            // the monitor's address and nobody answering there, as with a cluster that died.
+            var conf = dir + ".conf";
+            File.Copy(Path.Combine(dir, "ceph.conf"), conf);
+            var options = new CephClientOptions("rbd", CephArgs: $"--conf {conf}");
             var image = new RbdImageSpec("rbd", "doomed");
             await CliWrap.Cli.Wrap("rbd").WithArguments(["create", "--size", "8M", image.ToString()])
                 .WithEnvironmentVariables(e => e.Set("CEPH_ARGS", options.CephArgs)).ExecuteBufferedAsync(ct);
@@ -41,6 +45,7 @@ public class CephFailureTests
         finally
         {
             await CliWrap.Cli.Wrap(script).WithArguments(["stop", dir]).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(CancellationToken.None);
+            File.Delete(dir + ".conf");
         }
     }
 }
