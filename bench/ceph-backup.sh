@@ -10,6 +10,11 @@
 #   full-reread    a full-always backup of unchanged data (full read + hash; every chunk exists)
 #   diff-read      rbd export-diff of 1 % changed blocks into a pipe (the time the changed data take to read)
 #   incremental    a backup after 1 % of the 4 MiB blocks got a 4 KiB write (librbd diff)
+#   rbd-import     rbd import of the same raw image (the write limit for a restore into Ceph)
+#   restore-rbd-new / restore-rbd-existing   backy restore rbd:rbd/rest, into a missing / an existing image
+#   changed-rbd    backy restore --changed-only rbd:rbd/rest after 1 % of its blocks got a 4 KiB write
+#   restore-file / changed-file   the same for a file (full restore with fsync; changed-only with the file's
+#                  page cache dropped first, so that it reads the disk)
 # Every step runs twice; the faster run counts (the first one warms the OSD's and the page cache).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,8 +30,8 @@ echo "== building backy-worker (Release)"
 worker="$out/bin/backy-worker"
 
 echo "== starting a cluster"
-# memstore keeps everything in RAM: image + one snapshot's copy-on-write + headroom.
-CEPH_STORE_BYTES=$(( (size_mib * 3 + 2048) << 20 )) "$root/scripts/ceph-cluster" start "$cluster"
+# memstore keeps everything in RAM: image + one snapshot's copy-on-write + an imported and a restored copy + headroom.
+CEPH_STORE_BYTES=$(( (size_mib * 5 + 2048) << 20 )) "$root/scripts/ceph-cluster" start "$cluster"
 trap '"$root/scripts/ceph-cluster" stop "$cluster"' EXIT
 eval "$("$root/scripts/ceph-cluster" env "$cluster")"
 
@@ -68,15 +73,15 @@ filejob() {
   printf 'source:\n  type: file\n  filename: %s\nschedule:\n  daily: {interval: 1d, keep: 7}\n' "$out/image.raw" > "$out/file/config"
 }
 PREPARE=filejob best file-full "$worker -b $out/file backup daily"
-rm -rf "$out/file" "$out/image.raw"
+rm -rf "$out/file"
 PREPARE='job full ""' best full "$worker -b $out/full backup daily"
 job reread $'  full-always: true\n'
 "$worker" -b "$out/reread" backup daily >/dev/null
 best full-reread "$worker -b $out/reread backup daily"
 
 # 1 % of the blocks (at least one) get a 4 KiB write at a random place, through rbd import-diff.
-mutate() {
-  $py - "$size_mib" <<'PY' | rbd import-diff --no-progress - rbd/bench
+mutate() {  # mutate [IMAGE]
+  $py - "$size_mib" <<'PY' | rbd import-diff --no-progress - "${1:-rbd/bench}"
 import random, struct, sys
 size = int(sys.argv[1]) << 20
 blocks = size // (4 << 20)
@@ -97,11 +102,40 @@ rbd snap rm --no-progress rbd/bench@d1; rbd snap rm --no-progress rbd/bench@d2
 job incr ""
 "$worker" -b "$out/incr" backup daily >/dev/null
 PREPARE=mutate best incremental "$worker -b $out/incr backup daily"
-grep -q "as a diff from" "$out/incr/backy.log" || { echo "FAILED: the incremental backup did not use export-diff"; exit 1; }
+grep -q "as a diff from" "$out/incr/backy.log" || { echo "FAILED: the incremental backup did not read a diff"; exit 1; }
+
+echo "== restores"
+PREPARE='rbd rm --no-progress rbd/imp 2>/dev/null || true' best rbd-import "rbd import --no-progress $out/image.raw rbd/imp"
+rbd rm --no-progress rbd/imp
+PREPARE='rbd rm --no-progress rbd/rest 2>/dev/null || true' best restore-rbd-new "$worker -b $out/full restore rbd:rbd/rest"
+best restore-rbd-existing "$worker -b $out/full restore rbd:rbd/rest"
+PREPARE='mutate rbd/rest' best changed-rbd "$worker -b $out/full restore --changed-only rbd:rbd/rest"
+cmp <(rbd export --no-progress rbd/rest -) "$out/image.raw" || { echo "FAILED: rbd/rest differs after the changed-only restore"; exit 1; }
+rbd rm --no-progress rbd/rest
+pokefile() {  # 1 % of the blocks get a 4 KiB write; then the file's page cache is dropped
+  $py - "$1" <<'PY'
+import os, random, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+size = os.fstat(fd).st_size
+blocks = size // (4 << 20)
+rnd = random.Random()
+for b in rnd.sample(range(blocks), max(1, -(-blocks // 100))):
+    os.pwrite(fd, rnd.randbytes(4096), b * (4 << 20) + rnd.randrange(0, (4 << 20) - 4096))
+os.fsync(fd)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+os.close(fd)
+PY
+}
+best restore-file "$worker -b $out/full restore $out/disk.raw"
+PREPARE="pokefile $out/disk.raw" best changed-file "$worker -b $out/full restore --changed-only $out/disk.raw"
+cmp "$out/disk.raw" "$out/image.raw" || { echo "FAILED: the file differs after the changed-only restore"; exit 1; }
+rm -f "$out/disk.raw" "$out/image.raw"
 
 echo "== results ($results)"
 awk -F'\t' '{t[$1]=$2} END {
   printf "full-read (full-always, no new chunks) vs rbd export into a pipe: %.2fx\n", t["full-reread"]/t["rbd-export"];
   printf "full backup vs the same image backed up from a file: %.2fx\n", t["full"]/t["file-full"];
   printf "incremental (1%% blocks changed) vs reading its changed data (rbd export-diff): %.2f s vs %.2f s (+%.2f s)\n", t["incremental"], t["diff-read"], t["incremental"]-t["diff-read"];
-  printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental"], t["full"], 100*t["incremental"]/t["full"] }' "$results" | tee -a "$out/summary.txt"
+  printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental"], t["full"], 100*t["incremental"]/t["full"];
+  printf "restore into a new rbd image vs rbd import: %.2fx (existing image: %.2fx)\n", t["restore-rbd-new"]/t["rbd-import"], t["restore-rbd-existing"]/t["rbd-import"];
+  printf "changed-only restore (1%% blocks changed) vs full restore: rbd %.2fx, file %.2fx\n", t["changed-rbd"]/t["restore-rbd-existing"], t["changed-file"]/t["restore-file"] }' "$results" | tee -a "$out/summary.txt"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backy.Sources.Ceph;
 using Backy.Storage;
 using Backy.Storage.IO;
 using Backy.Storage.Restore;
@@ -6,14 +7,22 @@ using Backy.Storage.Revisions;
 
 namespace Backy.Worker.Commands;
 
-/// <summary><c>restore [-r REVISION] TARGET</c>: writes a revision's image to a file, a device or stdout (<c>-</c>).</summary>
+/// <summary>
+/// <c>restore [-r REVISION] [--changed-only] TARGET</c>: writes a revision's image to a file, a device, stdout
+/// (<c>-</c>) or an RBD image (<c>rbd:POOL/IMAGE</c>, through librbd); <c>--changed-only</c> reads the target and
+/// writes only the blocks that differ.
+/// </summary>
 public static class RestoreCommand
 {
     public static Command Create(GlobalOptions globals)
     {
         var revision = RevisionOption.Create("The revision to restore (default: the newest)");
-        var target = new Argument<string>("TARGET") { Description = "A file or block device, or - for stdout" };
-        var command = new Command("restore", "Copy a backup image out to a file, a device or stdout") { revision, target };
+        var target = new Argument<string>("TARGET") { Description = "A file or block device, rbd:POOL/IMAGE, or - for stdout" };
+        var changedOnly = new Option<bool>("--changed-only")
+        {
+            Description = "Read the target (a file, block device or rbd:POOL/IMAGE) and write only the blocks that differ from the revision",
+        };
+        var command = new Command("restore", "Copy a backup image out to a file, a device, an RBD image or stdout") { revision, changedOnly, target };
         command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "restore", async (ctx, token) =>
         {
             ctx.Job.EnsureExists();
@@ -22,7 +31,20 @@ public static class RestoreCommand
                 throw new BackyException($"revision {rev.Id} is stored on server '{rev.Server}', not here");
             var engine = new RestoreEngine(ctx.Job, ctx.Logger);
             var path = parse.GetValue(target)!;
-            if (path == "-")
+            var changed = parse.GetValue(changedOnly);
+            if (RbdTargetSpec.IsRbd(path))
+            {
+                await using var rbd = new RbdRestoreTarget(CephClientOptions.FromEnvironment(), RbdTargetSpec.Parse(path));
+                await RestoreIntoAsync(engine, rev, rbd, changed, token).ConfigureAwait(false);
+            }
+            else if (changed)
+            {
+                if (path == "-")
+                    throw new BackyException("--changed-only needs a target it can read back (a file, a block device or rbd:POOL/IMAGE), not stdout");
+                await using var file = FileRestoreTarget.Open(path);
+                await RestoreIntoAsync(engine, rev, file, changed, token).ConfigureAwait(false);
+            }
+            else if (path == "-")
             {
                 DurableFile.TryGrowPipe(1);
                 await using var stdout = Console.OpenStandardOutput();
@@ -33,5 +55,16 @@ public static class RestoreCommand
             return 0;
         }, ct));
         return command;
+    }
+
+    private static async Task RestoreIntoAsync(RestoreEngine engine, Revision revision, IRestoreTarget target, bool changedOnly, CancellationToken token)
+    {
+        if (changedOnly)
+        {
+            var result = await engine.RestoreChangedAsync(revision, target, token).ConfigureAwait(false);
+            Console.WriteLine($"{target.Name}: {result.WrittenBlocks} of {result.Blocks} blocks differed and were written; the target now equals revision {revision.Id}");
+        }
+        else
+            await engine.RestoreToTargetAsync(revision, target, token).ConfigureAwait(false);
     }
 }

@@ -67,6 +67,27 @@ public class CephBackupTests
     }
 
     [Test]
+    [CancelAfter(180_000)]
+    public async Task A_diff_backup_through_librbd_equals_a_full_backup_of_the_same_state(CancellationToken ct)
+    {
+        var (image, size) = await SeededImageAsync("same", ct);
+        using var incremental = new CephJob(image);
+        await incremental.BackupAsync(ct);
+        await TestImages.WriteAsync(image, size, ct,
+            (2 * Block + 4096, TestImages.Random(8192, 21), 0),      // into the hole block 2
+            (100, null, 5000),                                       // zero a range of block 0
+            (size - 100, TestImages.Random(100, 22), 0));            // the short last block
+        var diffed = await incremental.BackupAsync(ct);
+        Assert.That(incremental.Log, Does.Contain($"as a diff from"));
+
+        using var full = new CephJob(image, extra: "  full-always: true\n");
+        var whole = await full.BackupAsync(ct);
+
+        Assert.That(incremental.Job.ReadChunkMap(diffed).Entries, Is.EqualTo(full.Job.ReadChunkMap(whole).Entries));
+        Assert.That(await incremental.RestoreAsync(diffed, ct), Is.EqualTo(await full.RestoreAsync(whole, ct)));
+    }
+
+    [Test]
     [CancelAfter(120_000)]
     public async Task Without_the_parent_snapshot_a_full_read_still_stores_only_changed_blocks(CancellationToken ct)
     {

@@ -67,6 +67,13 @@ internal sealed class CephJob : IDisposable
         return stdout.ToArray();
     }
 
+    /// <summary>Runs <c>restore [ARGS] TARGET</c>; returns exit code, stdout and stderr.</summary>
+    public async Task<(int ExitCode, string StdOut, string StdErr)> RestoreToAsync(Revision revision, string target, CancellationToken ct, params string[] extra)
+    {
+        var r = await Worker(["restore", "-r", revision.Id, .. extra, target]).ExecuteBufferedAsync(Encoding.UTF8, ct);
+        return (r.ExitCode, r.StandardOutput, r.StandardError);
+    }
+
     private Command Worker(params string[] args) =>
         CliWrap.Cli.Wrap(WorkerPath)
             .WithArguments(["-b", JobPath, .. args])

@@ -44,6 +44,24 @@ internal static class TestImages
         return output.ToArray();
     }
 
+    /// <summary>The image's current content (no snapshot).</summary>
+    public static async Task<byte[]> ExportHeadAsync(RbdImageSpec image, CancellationToken ct)
+    {
+        using var output = new MemoryStream();
+        await Command("export", "--no-progress", image.ToString(), "-")
+            .WithStandardOutputPipe(PipeTarget.ToStream(output))
+            .ExecuteAsync(ct);
+        return output.ToArray();
+    }
+
+    /// <summary>Bytes the image has allocated (<c>rbd du</c>; exact with fast-diff).</summary>
+    public static async Task<long> UsedBytesAsync(RbdImageSpec image, CancellationToken ct)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await RbdOutputAsync(ct, "du", "--format", "json", image.ToString()));
+        return json.RootElement.GetProperty("images").EnumerateArray().Single(i => i.GetProperty("name").GetString() == image.Image)
+            .GetProperty("used_size").GetInt64();
+    }
+
     /// <summary>The image's snapshot names, sorted, as <c>rbd snap ls</c> (the CLI, not Backy's librbd code) shows them.</summary>
     public static async Task<string[]> SnapshotsAsync(RbdImageSpec image, CancellationToken ct)
     {

@@ -1,0 +1,29 @@
+using Backy.Storage.Revisions;
+
+namespace Backy.Storage.Restore;
+
+public sealed partial class RestoreEngine
+{
+    /// <summary>
+    /// Restores the whole revision into <paramref name="target"/> (an RBD image): blocks in order from the decode
+    /// window, the target keeping several writes in flight; holes are skipped where the target reads unwritten
+    /// space as zeroes and zeroed otherwise; flushed before returning.
+    /// </summary>
+    public Task RestoreToTargetAsync(Revision revision, IRestoreTarget target, CancellationToken cancellationToken) =>
+        RunAsync(revision, target.Name, new SeamTarget(target), cancellationToken);
+
+    /// <summary>The engine's internal target interface over the public seam.</summary>
+    private sealed class SeamTarget(IRestoreTarget target) : ITarget
+    {
+        // Creating or resizing an image is one short librbd call; the engine's Prepare is synchronous.
+        public void Prepare(long size) => target.PrepareAsync(size, CancellationToken.None).GetAwaiter().GetResult();
+
+        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+            target.WriteAsync(offset, data, cancellationToken);
+
+        public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) =>
+            target.UnwrittenReadsAsZeroes ? ValueTask.CompletedTask : target.WriteZeroesAsync(offset, zeros.Length, cancellationToken);
+
+        public Task FinishAsync(CancellationToken cancellationToken) => target.FlushAsync(cancellationToken);
+    }
+}
