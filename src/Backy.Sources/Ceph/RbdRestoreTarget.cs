@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Backy.Storage;
 using Backy.Storage.Restore;
@@ -23,6 +23,9 @@ public sealed class RbdRestoreTarget : IRestoreTarget
     private readonly RbdImageSpec _spec;
     private readonly SemaphoreSlim _slots = new(WritesInFlight, WritesInFlight);
     private readonly List<Task> _pending = [];
+    // At most WritesInFlight copies exist (the slots bound them); kept for the whole restore instead of renting
+    // 4 MiB arrays from the shared pool, which hands them out per thread and would allocate most of them anew.
+    private readonly ConcurrentBag<byte[]> _buffers = [];
     private readonly Lock _lock = new();
     private RbdConnection? _connection;
     private RbdImage? _image;
@@ -75,7 +78,7 @@ public sealed class RbdRestoreTarget : IRestoreTarget
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        var copy = ArrayPool<byte>.Shared.Rent(data.Length);
+        if (!_buffers.TryTake(out var copy) || copy.Length < data.Length) copy = GC.AllocateUninitializedArray<byte>(Math.Max(data.Length, 4 << 20));
         data.CopyTo(copy);
         Track(Run(copy, Image.WriteAsync(offset, copy.AsMemory(0, data.Length))));
     }
@@ -113,7 +116,7 @@ public sealed class RbdRestoreTarget : IRestoreTarget
         }
         finally
         {
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) _buffers.Add(buffer);
             _slots.Release();
         }
     }

@@ -8,28 +8,35 @@ namespace Backy.Storage.Restore;
 /// An existing file or block device as the target of a changed-blocks restore: opened for reading and writing
 /// in place (never truncated: its blocks are what the restore compares against). A regular file is set to the
 /// revision's size (a missing one is created, and then every block differs); a block device must be at least
-/// that large and keeps whatever lies beyond. Buffered I/O: only the differing blocks are written, and reading
-/// the device through the page cache lets the kernel read ahead; <see cref="FlushAsync"/> fsyncs.
+/// that large and keeps whatever lies beyond. Whole aligned blocks are read through a second descriptor with
+/// O_DIRECT, <see cref="Concurrency"/> at a time: on the development VM 8 concurrent direct 4 MiB reads ran at
+/// 1 GB/s, one buffered reader at 0.2-0.5 GB/s, and a rollback reads the whole disk. Writes (only the differing
+/// blocks) are buffered; <see cref="FlushAsync"/> fsyncs. Direct reads see them: the kernel writes dirty pages
+/// of the range back before a direct read.
 /// </summary>
 public sealed class FileRestoreTarget : IRestoreTarget
 {
     private static readonly byte[] Zeros = new byte[Blocks.Size];
     private readonly SafeFileHandle _handle;
     private readonly bool _device;
+    private SafeFileHandle? _direct;
+    private volatile bool _directProven;
 
     private FileRestoreTarget(SafeFileHandle handle, string path, bool device)
     {
         _handle = handle;
         Name = path;
         _device = device;
+        if (OperatingSystem.IsLinux() && Posix.Open(path, Posix.O_RDONLY | Posix.O_DIRECT | Posix.O_CLOEXEC, 0) is var fd and >= 0)
+            _direct = new SafeFileHandle(fd, ownsHandle: true);
     }
 
     public string Name { get; }
 
     public bool UnwrittenReadsAsZeroes => false;
 
-    /// <summary>0: one reader per worker (local reads do not wait on round trips).</summary>
-    public int Concurrency => 0;
+    /// <summary>Direct reads in flight: a disk needs a queue to reach its speed (see above).</summary>
+    public int Concurrency => 8;
 
     public static FileRestoreTarget Open(string path)
     {
@@ -69,8 +76,24 @@ public sealed class FileRestoreTarget : IRestoreTarget
     public ValueTask WriteZeroesAsync(long offset, int length, CancellationToken cancellationToken) =>
         WriteAsync(offset, Zeros.AsMemory(0, length), cancellationToken);
 
-    public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(RandomAccess.Read(_handle, buffer.Span, offset));
+    public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (_direct is { } direct && AlignedBlock.IsDirectWritable(buffer.Span, offset))
+        {
+            try
+            {
+                var n = RandomAccess.Read(direct, buffer.Span, offset);
+                _directProven = true;
+                return ValueTask.FromResult(n);
+            }
+            catch (IOException) when (!_directProven)
+            {
+                // A file system that takes the flag but not the I/O: read through the page cache from now on.
+                _direct = null;
+            }
+        }
+        return ValueTask.FromResult(RandomAccess.Read(_handle, buffer.Span, offset));
+    }
 
     public Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -80,6 +103,7 @@ public sealed class FileRestoreTarget : IRestoreTarget
 
     public ValueTask DisposeAsync()
     {
+        _direct?.Dispose();
         _handle.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
+using Backy.Storage.IO;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
 
@@ -38,7 +39,7 @@ public sealed partial class RestoreEngine
             else
             {
                 DecodeBlock(revision, map, block, buffer, scratch);
-                await target.WriteAsync(offset, buffer.AsMemory(0, length), token).ConfigureAwait(false);
+                await target.WriteAsync(offset, buffer[..length], token).ConfigureAwait(false);
             }
             written[block] = true;
         }).ConfigureAwait(false);
@@ -62,25 +63,25 @@ public sealed partial class RestoreEngine
         map.IsHole(block) ? Blocks.IsAllZero(current) : ChunkId.Of(current) == map.Entries[block];
 
     /// <summary>The target's block; what lies beyond its end reads as zeroes.</summary>
-    private static async ValueTask<Memory<byte>> ReadTargetBlockAsync(IRestoreTarget target, long offset, byte[] buffer, int length, CancellationToken cancellationToken)
+    private static async ValueTask<Memory<byte>> ReadTargetBlockAsync(IRestoreTarget target, long offset, Memory<byte> buffer, int length, CancellationToken cancellationToken)
     {
         var have = 0;
         while (have < length)
         {
-            var n = await target.ReadAsync(offset + have, buffer.AsMemory(have, length - have), cancellationToken).ConfigureAwait(false);
+            var n = await target.ReadAsync(offset + have, buffer[have..length], cancellationToken).ConfigureAwait(false);
             if (n <= 0) break;
             have += n;
         }
-        buffer.AsSpan(have, length - have).Clear();
-        return buffer.AsMemory(0, length);
+        buffer.Span[have..length].Clear();
+        return buffer[..length];
     }
 
-    private void DecodeBlock(Revision revision, ChunkMap map, long block, byte[] buffer, byte[] scratch)
+    private void DecodeBlock(Revision revision, ChunkMap map, long block, Memory<byte> buffer, byte[] scratch)
     {
         var id = map.Entries[block];
         try
         {
-            var n = _job.Chunks.Read(id, buffer, scratch);
+            var n = _job.Chunks.Read(id, buffer.Span, scratch);
             if (n != map.LengthOf(block))
                 throw new ChunkCorruptedException(id, null, _job.Chunks.PathOf(id), $"holds {n} bytes, the chunk map expects {map.LengthOf(block)}");
         }
@@ -96,14 +97,15 @@ public sealed partial class RestoreEngine
     /// block buffer and decode scratch; the first failure stops the others.
     /// </summary>
     private async Task ForEachBlockAsync(ChunkMap map, IRestoreTarget target, CancellationToken cancellationToken,
-        Func<long, byte[], byte[], CancellationToken, Task> work)
+        Func<long, Memory<byte>, byte[], CancellationToken, Task> work)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var tasks = Math.Max(Math.Max(1, _settings.Workers), target.Concurrency);
         long next = -1;
         var all = Task.WhenAll(Enumerable.Range(0, tasks).Select(_ => Task.Run(async () =>
         {
-            var buffer = GC.AllocateUninitializedArray<byte>(Blocks.Size);
+            // Aligned, so that a file target can read it with O_DIRECT.
+            var buffer = AlignedBlock.Allocate(Blocks.Size);
             var scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
             try
             {
