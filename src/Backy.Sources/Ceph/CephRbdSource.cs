@@ -82,6 +82,10 @@ public partial class CephRbdSource : IBackupSource
         {
             throw new BackyException($"cannot read source {Image}: pool or image does not exist", e);
         }
+        catch (LibRbdException e) when (e.NoCluster)
+        {
+            throw new BackyException($"cannot read source {Image}: cannot connect to the Ceph cluster ({e.ErrnoText}; check CEPH_ARGS/CEPH_CONF, the monitors and the keyring)", e);
+        }
         catch (LibRbdException e)
         {
             throw new BackyException($"cannot read source {Image}: {e.Message}", e);

@@ -56,10 +56,15 @@ public sealed unsafe class RbdConnection : IDisposable
         var target = $"pool '{Pool}'";
         var args = CephClientArguments.Parse(options.CephArgs);
         LibRbdException.Check(LibRbd.rados_create2(out _cluster, options.Cluster ?? "ceph", args.Name, 0), "creating the client", target);
-        // null = the default search (CEPH_CONF of this process, /etc/ceph/$cluster.conf, ...).
-        LibRbdException.Check(LibRbd.rados_conf_read_file(_cluster, args.ConfFile ?? options.ConfFile), "reading the Ceph config", target);
+        // null = the default search (CEPH_CONF of this process, /etc/ceph/$cluster.conf, ...). Finding nothing
+        // there is no error, as for the rbd CLI ("did not load config file, using default settings"): CEPH_ARGS
+        // may carry everything (--mon-host ...). A file named explicitly must exist.
+        var conf = args.ConfFile ?? options.ConfFile;
+        var rc = LibRbd.rados_conf_read_file(_cluster, conf);
+        if (!(conf is null && rc == -LibRbdException.ENOENT))
+            LibRbdException.Check(rc, LibRbdException.ReadingConfig, target);
         if (args.Rest.Count > 0) ParseArgv(args.Rest, target);
-        LibRbdException.Check(LibRbd.rados_connect(_cluster), "connecting to the cluster", target);
+        LibRbdException.Check(LibRbd.rados_connect(_cluster), LibRbdException.Connecting, target);
         LibRbdException.Check(LibRbd.rados_ioctx_create(_cluster, Pool, out _ioctx), LibRbdException.OpeningPool, target);
     }
 
