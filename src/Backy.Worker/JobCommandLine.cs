@@ -26,6 +26,7 @@ public static class JobCommandLine
         ForgetCommand.Create,
         TagsCommand.Create,
         ExpireCommand.Create,
+        NbdServerCommand.Create,
     ];
 
     public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore")

@@ -49,5 +49,8 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int Fcntl(int fd, int command, int argument);
 
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Link(string existing, string created);
+
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

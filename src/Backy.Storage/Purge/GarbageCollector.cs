@@ -57,6 +57,10 @@ public sealed class GarbageCollector
                 cancellationToken.ThrowIfCancellationRequested();
                 sweep &= MarkRevision(marked, revision);
             }
+            // A revision being served (nbd-server) keeps its chunks even after forget/expire removed it.
+            foreach (var pinned in RevisionPin.LiveUnderExclusivePurgeLock(_job.Path))
+                foreach (var id in pinned.Entries)
+                    if (id != ChunkMap.Hole) marked.Add(id);
             // A damaged .rev still owns its chunks: damaged metadata must never cost data.
             sweep &= MarkDamaged(scan.Damaged, marked);
             var deleted = 0;

@@ -1,0 +1,92 @@
+using System.Runtime.InteropServices;
+using Backy.Storage.ChunkMaps;
+using Backy.Storage.IO;
+
+namespace Backy.Storage.Locks;
+
+/// <summary>
+/// Pins keep a revision's chunks while something outside the lock protocol reads it for a long time (the NBD
+/// server): <c>pins/&lt;revision&gt;.&lt;pid&gt;.&lt;random&gt;</c> is a hard link to the revision's chunk map, and its
+/// holder keeps a shared flock on it. Purge marks the chunks of every pin that is locked, so forget, expire or a
+/// failed verify may remove the revision (its .rev and chunk map name) while it is served, and its chunks stay until
+/// the pin goes. A pin nobody holds (its process died: the kernel dropped the flock) is stale and purge deletes it.
+/// </summary>
+/// <remarks>
+/// Rules: a pin is taken under the shared purge lock (so no purge runs between reading the chunk map and
+/// pinning it; purge, holding the exclusive lock, sees every pin complete and locked or stale), and released
+/// at any time. The hard link makes the pin atomic and free: it is the chunk map, not a copy, and it survives the
+/// removal of the revision's own name. flock is per inode: several pins of one revision share the chunk map's
+/// inode, so a pin counts as stale only when no holder of any of them is alive, which is exactly when all are.
+/// </remarks>
+public sealed class RevisionPin : IDisposable
+{
+    public const string DirectoryName = "pins";
+
+    private int _fd;
+
+    private RevisionPin(string path, int fd)
+    {
+        Path = path;
+        _fd = fd;
+    }
+
+    /// <summary>The pin file (a hard link to the chunk map).</summary>
+    public string Path { get; }
+
+    /// <summary>Pins the chunk map at <paramref name="chunkMapPath"/>. The caller holds the shared purge lock.</summary>
+    public static RevisionPin Take(FileLock sharedPurgeLock, string jobDirectory, string revisionId, string chunkMapPath)
+    {
+        ArgumentNullException.ThrowIfNull(sharedPurgeLock);
+        var directory = System.IO.Path.Combine(jobDirectory, DirectoryName);
+        Directory.CreateDirectory(directory);
+        var path = System.IO.Path.Combine(directory, $"{revisionId}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..8]}");
+        if (Posix.Link(chunkMapPath, path) != 0)
+            throw new BackyException($"cannot pin revision {revisionId}: link '{chunkMapPath}' to '{path}' failed - {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
+        var fd = Posix.Open(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        if (fd < 0 || Posix.Flock(fd, Posix.LOCK_SH | Posix.LOCK_NB) != 0)
+        {
+            var reason = Posix.ErrorText(Marshal.GetLastPInvokeError());
+            if (fd >= 0) Posix.Close(fd);
+            DurableFile.TryDelete(path);
+            throw new BackyException($"cannot pin revision {revisionId} at '{path}' - {reason}");
+        }
+        return new RevisionPin(path, fd);
+    }
+
+    /// <summary>
+    /// The chunk maps of live pins; deletes stale ones on the way. Only under the exclusive purge lock (no pin is
+    /// being taken then). An unreadable live pin throws: its chunks are unknown, so nothing may be swept.
+    /// </summary>
+    public static IReadOnlyList<ChunkMap> LiveUnderExclusivePurgeLock(string jobDirectory)
+    {
+        var directory = System.IO.Path.Combine(jobDirectory, DirectoryName);
+        var live = new List<ChunkMap>();
+        if (!Directory.Exists(directory)) return live;
+        foreach (var file in Directory.EnumerateFiles(directory).ToList())
+        {
+            var fd = Posix.Open(file, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+            if (fd < 0) continue; // released meanwhile
+            try
+            {
+                if (Posix.Flock(fd, Posix.LOCK_EX | Posix.LOCK_NB) == 0)
+                {
+                    // Nobody holds it: the server that took it is gone.
+                    DurableFile.TryDelete(file);
+                    continue;
+                }
+            }
+            finally { Posix.Close(fd); }
+            live.Add(ChunkMapReader.Read(file));
+        }
+        return live;
+    }
+
+    /// <summary>Releases the pin: its chunks are purge's to judge again.</summary>
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd < 0) return;
+        DurableFile.TryDelete(Path);
+        Posix.Close(fd);
+    }
+}

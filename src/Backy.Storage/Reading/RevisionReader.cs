@@ -1,0 +1,120 @@
+using Backy.Storage.Chunks;
+using Backy.Storage.Jobs;
+using Backy.Storage.Locks;
+using Backy.Storage.Revisions;
+
+namespace Backy.Storage.Reading;
+
+/// <summary>
+/// Random access to one revision's image, for readers that stay open (the NBD server): byte ranges are served
+/// from a shared <see cref="BlockCache"/> of decoded blocks, holes without touching a chunk. Opening reads the
+/// chunk map under the shared purge lock and takes a <see cref="RevisionPin"/>, then lets the lock go: purge,
+/// backup, forget and expire run while the reader is open, and purge keeps the pinned chunks. Thread-safe.
+/// </summary>
+public sealed class RevisionReader : IDisposable
+{
+    private readonly ChunkedImage _image;
+    private readonly BlockCache _cache;
+    private readonly RevisionPin _pin;
+
+    private RevisionReader(Revision revision, ChunkedImage image, BlockCache cache, RevisionPin pin)
+    {
+        Revision = revision;
+        _image = image;
+        _cache = cache;
+        _pin = pin;
+    }
+
+    public Revision Revision { get; }
+    public long Size => _image.Size;
+    public int BlockSize => _image.BlockSize;
+
+    /// <summary>Called once per failed block read, before the exception propagates (distrust, logging).</summary>
+    public event Action<RevisionReadException>? ReadFailed;
+
+    public static async Task<RevisionReader> OpenAsync(JobDirectory job, Revision revision, BlockCache cache, CancellationToken cancellationToken)
+    {
+        if (revision.BackendType != Revision.OurBackendType)
+            throw new BackyException($"revision {revision.Id} is still in the original backy's format '{revision.BackendType}': convert it with `backy upgrade` to serve it");
+        if (!revision.IsLocal)
+            throw new BackyException($"revision {revision.Id} is stored on server '{revision.Server}', not here");
+        using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(job.Path, cancellationToken).ConfigureAwait(false);
+        var map = job.ReadChunkMap(revision);
+        var pin = RevisionPin.Take(purgeLock, job.Path, revision.Id, job.ChunkMapPath(revision.Id));
+        return new RevisionReader(revision, new ChunkedImage(map, job.Chunks), cache, pin);
+    }
+
+    /// <summary>The allocation of [offset, offset+length): runs of whole-block holes and data, in order.</summary>
+    public IEnumerable<(long Offset, long Length, bool Hole)> Extents(long offset, long length)
+    {
+        var end = Math.Min(Size, offset + length);
+        var position = offset;
+        while (position < end)
+        {
+            var block = position / BlockSize;
+            var hole = _image.IsHole(block);
+            var runEnd = Math.Min(end, (block + 1) * BlockSize);
+            while (runEnd < end && _image.IsHole(runEnd / BlockSize) == hole)
+                runEnd = Math.Min(end, (runEnd / BlockSize + 1) * BlockSize);
+            yield return (position, runEnd - position, hole);
+            position = runEnd;
+        }
+    }
+
+    /// <summary>True when [offset, offset+length) lies in one hole.</summary>
+    public bool IsHole(long offset) => _image.IsHole(offset / BlockSize);
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the image from <paramref name="offset"/>; the range must lie
+    /// within the image. Throws <see cref="RevisionReadException"/> naming the first block that failed.
+    /// </summary>
+    public void Read(long offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset + destination.Length > Size)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{destination.Length} outside the image of {Size} bytes");
+        var done = 0;
+        while (done < destination.Length)
+        {
+            var position = offset + done;
+            var block = position / BlockSize;
+            var within = (int)(position - block * BlockSize);
+            var n = Math.Min(destination.Length - done, _image.LengthOf(block) - within);
+            var target = destination.Slice(done, n);
+            if (_image.IsHole(block))
+                target.Clear();
+            else
+            {
+                using var lease = Lease(block);
+                lease.Data.Slice(within, n).CopyTo(target);
+            }
+            done += n;
+        }
+    }
+
+    /// <summary>Decodes the blocks of a range into the cache (NBD_CMD_CACHE, read-ahead) without copying them out.</summary>
+    public void Prefetch(long offset, long length)
+    {
+        var end = Math.Min(Size, offset + length);
+        for (var block = offset / BlockSize; block * BlockSize < end; block++)
+            if (!_image.IsHole(block))
+                Lease(block).Dispose();
+    }
+
+    private BlockCache.Lease Lease(long block)
+    {
+        var chunk = _image.ChunkOf(block);
+        try
+        {
+            return _cache.Get(chunk, buffer => _image.ReadBlock(block, buffer));
+        }
+        catch (ChunkCorruptedException e)
+        {
+            var failure = new RevisionReadException(Revision.Id, block, block * BlockSize, chunk, e.Message, e);
+            ReadFailed?.Invoke(failure);
+            throw failure;
+        }
+    }
+
+    /// <summary>Releases the pin. The chunk map goes with the reader.</summary>
+    public void Dispose() => _pin.Dispose();
+}
