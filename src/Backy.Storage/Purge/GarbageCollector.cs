@@ -58,9 +58,17 @@ public sealed class GarbageCollector
                 sweep &= MarkRevision(marked, revision);
             }
             // A revision being served (nbd-server) keeps its chunks even after forget/expire removed it.
-            foreach (var pinned in RevisionPin.LiveUnderExclusivePurgeLock(_job.Path))
-                foreach (var id in pinned.Entries)
-                    if (id != ChunkMap.Hole) marked.Add(id);
+            try
+            {
+                foreach (var pinned in RevisionPin.LiveUnderExclusivePurgeLock(_job.Path))
+                    foreach (var id in pinned.Entries)
+                        if (id != ChunkMap.Hole) marked.Add(id);
+            }
+            catch (Exception e) when (e is BackyException or IOException)
+            {
+                _logger.PurgeKeepsAllUnreadable(RevisionPin.DirectoryName, e.Message);
+                sweep = false;
+            }
             // A damaged .rev still owns its chunks: damaged metadata must never cost data.
             sweep &= MarkDamaged(scan.Damaged, marked);
             var deleted = 0;

@@ -1,4 +1,5 @@
 using Backy.Storage.Chunks;
+using Backy.Storage.Images;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -13,11 +14,11 @@ namespace Backy.Storage.Reading;
 /// </summary>
 public sealed class RevisionReader : IDisposable
 {
-    private readonly ChunkedImage _image;
+    private readonly IRevisionImage _image;
     private readonly BlockCache _cache;
     private readonly RevisionPin _pin;
 
-    private RevisionReader(Revision revision, ChunkedImage image, BlockCache cache, RevisionPin pin)
+    private RevisionReader(Revision revision, IRevisionImage image, BlockCache cache, RevisionPin pin)
     {
         Revision = revision;
         _image = image;
@@ -27,7 +28,7 @@ public sealed class RevisionReader : IDisposable
 
     public Revision Revision { get; }
     public long Size => _image.Size;
-    public int BlockSize => _image.BlockSize;
+    public int BlockSize => Blocks.Size;
 
     /// <summary>Called once per failed block read, before the exception propagates (distrust, logging).</summary>
     public event Action<RevisionReadException>? ReadFailed;
@@ -39,9 +40,18 @@ public sealed class RevisionReader : IDisposable
         if (!revision.IsLocal)
             throw new BackyException($"revision {revision.Id} is stored on server '{revision.Server}', not here");
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(job.Path, cancellationToken).ConfigureAwait(false);
-        var map = job.ReadChunkMap(revision);
-        var pin = RevisionPin.Take(purgeLock, job.Path, revision.Id, job.ChunkMapPath(revision.Id));
-        return new RevisionReader(revision, new ChunkedImage(map, job.Chunks), cache, pin);
+        // The one read path (Images/): the same image restore, verify and purge read.
+        var image = RevisionImages.Open(job, revision);
+        try
+        {
+            var pin = RevisionPin.Take(purgeLock, job.Path, revision.Id, job.ChunkMapPath(revision.Id));
+            return new RevisionReader(revision, image, cache, pin);
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The allocation of [offset, offset+length): runs of whole-block holes and data, in order.</summary>
@@ -60,9 +70,6 @@ public sealed class RevisionReader : IDisposable
             position = runEnd;
         }
     }
-
-    /// <summary>True when [offset, offset+length) lies in one hole.</summary>
-    public bool IsHole(long offset) => _image.IsHole(offset / BlockSize);
 
     /// <summary>
     /// Fills <paramref name="destination"/> with the image from <paramref name="offset"/>; the range must lie
@@ -102,7 +109,8 @@ public sealed class RevisionReader : IDisposable
 
     private BlockCache.Lease Lease(long block)
     {
-        var chunk = _image.ChunkOf(block);
+        // Only our format is served (see OpenAsync), so every data block names a chunk of ours.
+        var chunk = _image.ChunkOf(block)!.Value.Id;
         try
         {
             return _cache.Get(chunk, buffer => _image.ReadBlock(block, buffer));
@@ -116,5 +124,9 @@ public sealed class RevisionReader : IDisposable
     }
 
     /// <summary>Releases the pin. The chunk map goes with the reader.</summary>
-    public void Dispose() => _pin.Dispose();
+    public void Dispose()
+    {
+        _pin.Dispose();
+        _image.Dispose();
+    }
 }
