@@ -1,35 +1,22 @@
+using Backy.Sources;
+using Backy.Storage.Jobs;
+
 namespace Backy.Daemon.Config;
 
-/// <summary>The source types the worker understands and the keys each takes (manual, "Source
-/// types"). The daemon checks them up front so a typo fails at start, not at 3 a.m. in a worker.</summary>
+/// <summary>The source types the worker understands and the settings each takes: the worker's own
+/// declarations (<see cref="SourceFactory.Schemas"/>, one <see cref="SourceSchema"/> per source), so the
+/// daemon's up-front check and the worker can never disagree. The daemon checks them when it reads the
+/// configuration so a typo fails at start, not at 3 a.m. in a worker. (This is why Backy.Daemon references
+/// Backy.Sources: for these declarations only; it never makes a source.)</summary>
 internal static class SourceTypes
 {
-    private sealed record Shape(string[] Required, string[] Optional, string[] Booleans);
+    private static readonly IReadOnlyDictionary<string, SourceSchema> Schemas = SourceFactory.CreateDefault().Schemas;
 
-    private static readonly Shape Rbd = new(["pool", "image"], ["full-always"], ["full-always"]);
+    public static IEnumerable<string> Names => Schemas.Keys.Order(StringComparer.Ordinal);
 
-    private static readonly Dictionary<string, Shape> Shapes = new(StringComparer.Ordinal)
-    {
-        ["file"] = new(["filename"], ["cow"], ["cow"]),
-        ["ceph-rbd"] = Rbd,
-        ["ceph"] = Rbd, // the original's alias
-        ["flyingcircus"] = new(["pool", "image", "vm"], ["full-always", "consul_acl_token"], ["full-always"]),
-    };
-
-    public static IEnumerable<string> Names => Shapes.Keys;
-
-    public static bool IsKnown(string type) => Shapes.ContainsKey(type);
+    public static bool IsKnown(string type) => Schemas.ContainsKey(type);
 
     /// <summary>Reasons why <paramref name="settings"/> do not fit <paramref name="type"/>, keyed by setting.</summary>
-    public static IEnumerable<(string Key, string Reason)> Check(string type, IReadOnlyDictionary<string, string> settings)
-    {
-        var shape = Shapes[type];
-        foreach (var key in shape.Required.Where(k => !settings.ContainsKey(k)))
-            yield return (key, $"missing (required for source type '{type}')");
-        foreach (var key in settings.Keys.Where(k => !shape.Required.Contains(k) && !shape.Optional.Contains(k)))
-            yield return (key, $"unknown key for source type '{type}' (expected one of: {string.Join(", ", shape.Required.Concat(shape.Optional))})");
-        foreach (var key in shape.Booleans.Where(settings.ContainsKey))
-            if (!bool.TryParse(settings[key], out _))
-                yield return (key, $"'{settings[key]}' is not true or false");
-    }
+    public static IEnumerable<(string Key, string Reason)> Check(string type, IReadOnlyDictionary<string, string> settings) =>
+        Schemas[type].Check(settings);
 }

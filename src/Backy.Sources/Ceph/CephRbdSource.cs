@@ -20,7 +20,11 @@ public partial class CephRbdSource : IBackupSource
     /// <summary>Prefix of every snapshot Backy owns; nothing else is ever removed.</summary>
     public const string SnapshotPrefix = "backy-";
 
-    protected static readonly string[] Keys = ["pool", "image", "full-always"];
+    /// <summary>Settings of ceph-rbd (and its alias ceph); flyingcircus adds its own to these.</summary>
+    protected static readonly SourceSetting[] Settings =
+        [SourceSetting.Text("pool", required: true), SourceSetting.Text("image", required: true), SourceSetting.Flag("full-always")];
+
+    public static readonly SourceSchema Schema = new(TypeName, Settings);
 
     private readonly ILogger _logger;
 
@@ -38,7 +42,6 @@ public partial class CephRbdSource : IBackupSource
 
     public static CephRbdSource Create(SourceConfig config, SourceContext context)
     {
-        config.RejectUnknownKeys(Keys);
         return new CephRbdSource(ImageFrom(config), config.Flag("full-always", false), CephClientOptions.FromEnvironment(), context.LoggerFactory);
     }
 

@@ -49,9 +49,10 @@ public sealed partial class FlyingCircusSource : CephRbdSource
 
     public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
 
+    public static new readonly SourceSchema Schema = new(TypeName, [.. Settings, SourceSetting.Text("vm", required: true), SourceSetting.Text("consul_acl_token")]);
+
     public static new FlyingCircusSource Create(SourceConfig config, SourceContext context)
     {
-        config.RejectUnknownKeys([.. Keys, "vm", "consul_acl_token"]);
         var token = config.Optional("consul_acl_token") is { Length: > 0 } t ? t : Environment.GetEnvironmentVariable("CONSUL_HTTP_TOKEN");
         return new FlyingCircusSource(ImageFrom(config), config.Flag("full-always", false), config.Required("vm"), token,
             ConsulKv.AddressFromEnvironment(Environment.GetEnvironmentVariable), CephClientOptions.FromEnvironment(),

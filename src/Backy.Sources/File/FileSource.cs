@@ -14,6 +14,8 @@ public sealed class FileSource : IBackupSource
 {
     public const string TypeName = "file";
 
+    public static readonly SourceSchema Schema = new(TypeName, SourceSetting.Text("filename", required: true), SourceSetting.Flag("cow"));
+
     public string FileName { get; }
     public bool Cow { get; }
 
@@ -25,7 +27,6 @@ public sealed class FileSource : IBackupSource
 
     public static FileSource Create(SourceConfig config, SourceContext context)
     {
-        config.RejectUnknownKeys("filename", "cow");
         var name = config.Required("filename");
         // A relative filename is relative to the job directory, so a config works wherever the job is run from.
         return new FileSource(Path.GetFullPath(name, context.JobDirectory), config.Flag("cow", true));

@@ -13,23 +13,13 @@ public sealed record SourceConfig(string Type, IReadOnlyDictionary<string, strin
 
     public string? Optional(string key) => Settings.TryGetValue(key, out var v) ? v : null;
 
+    /// <summary>A boolean setting, read as <see cref="SourceSchema.TryParseFlag"/> reads it (the schema
+    /// already refused anything else when the factory made the source).</summary>
     public bool Flag(string key, bool defaultValue)
     {
         if (!Settings.TryGetValue(key, out var v)) return defaultValue;
-        return v.Trim().ToLowerInvariant() switch
-        {
-            "true" or "yes" or "on" or "1" => true,
-            "false" or "no" or "off" or "0" => false,
-            _ => throw new ConfigException($"source.{key}: '{v}' is not a boolean (use true or false)"),
-        };
-    }
-
-    /// <summary>Reports keys the source type does not know, all at once.</summary>
-    public void RejectUnknownKeys(params string[] known)
-    {
-        var unknown = Settings.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToArray();
-        if (unknown.Length > 0)
-            throw new ConfigException(string.Join(Environment.NewLine,
-                unknown.Select(k => $"source.{k}: unknown key for source type '{Type}'")));
+        return SourceSchema.TryParseFlag(v, out var value)
+            ? value
+            : throw new ConfigException($"source.{key}: '{v}' is not a boolean (true or false)");
     }
 }

@@ -15,7 +15,8 @@ public class LayeringTests
         ["Backy.Storage"] = [],
         ["Backy.Sources"] = ["Backy.Storage"],
         ["Backy.Worker"] = ["Backy.Storage", "Backy.Sources"],
-        ["Backy.Daemon"] = ["Backy.Protocol", "Backy.Storage"],
+        // The daemon reads the source settings schemas of Backy.Sources (Config/SourceTypes); it never makes a source.
+        ["Backy.Daemon"] = ["Backy.Protocol", "Backy.Storage", "Backy.Sources"],
         ["Backy.Cli"] = ["Backy.Protocol", "Backy.Storage", "Backy.Sources", "Backy.Worker", "Backy.Daemon"],
     };
 
