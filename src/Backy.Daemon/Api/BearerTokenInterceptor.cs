@@ -34,6 +34,14 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
         {
             return await continuation(request, context);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // An answer, not a failure of this server: every peer's run asks (TouchDeadBackup,
+            // ListRevisions) whether this server has the job's dead directory, and usually it has none.
+            LogNotFound(logger, context.Method, client, Printable.Of(e.Status.Detail));
+            FailedCallLogging.MarkLogged(context);
+            throw;
+        }
         catch (RpcException e)
         {
             LogFailed(logger, context.Method, client, e.StatusCode, Printable.Of(e.Status.Detail));
@@ -84,6 +92,9 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "api call {Method} from {Peer} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string peer, string reason);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "api call {Method} from {Client}: NotFound: {Detail}")]
+    private static partial void LogNotFound(ILogger logger, string method, string client, string detail);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "api call {Method} from {Client} failed: {Status}: {Detail}")]
     private static partial void LogFailed(ILogger logger, string method, string client, StatusCode status, string detail);

@@ -93,7 +93,7 @@ public class HostileInputTests
 
         Assert.That(e.StatusCode, Is.EqualTo(StatusCode.NotFound));
         Assert.That(e.Status.Detail, Does.StartWith("unknown job '").And.Not.Contains("\0").And.Not.Contains("\n"));
-        Assert.That(api.Log.Lines, Has.Some.Contains("api call /backy.v1.Jobs/RunJob from monitoring failed: NotFound: unknown job"));
+        Assert.That(api.Log.Lines, Has.Some.Contains("api call /backy.v1.Jobs/RunJob from monitoring: NotFound: unknown job"));
         Assert.That(api.Log.Lines, Has.None.Contains("\n"));
         Assert.That(api.Daemon.Runs, Is.Empty);
         await AssertStillServesAsync(api, ct);
