@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
+using Backy.Storage.Images;
 using Backy.Storage.IO;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
@@ -11,34 +11,34 @@ public sealed partial class RestoreEngine
 {
     /// <summary>
     /// A changed-blocks restore (<c>restore --changed-only</c>): reads the target block by block, hashes each block
-    /// and writes only the blocks whose hash differs from the revision's (holes: blocks that are not all zero),
-    /// then flushes and reads the written blocks back. Rolling a disk back after a few changed blocks then costs a
-    /// read of the disk instead of a write of all of it, and unchanged blocks need no chunk read or decompression.
-    /// Returns only when the target is bit-identical to the revision; anything else throws.
+    /// and writes only the blocks whose hash differs from the revision's chunk id (holes: blocks that are not all
+    /// zero), then flushes and reads the written blocks back. Rolling a disk back after a few changed blocks then
+    /// costs a read of the disk instead of a write of all of it, and unchanged blocks need no chunk read or
+    /// decompression. Reads the revision through <see cref="RevisionImages"/> like every restore; a block of a
+    /// format without our chunk ids (the original's) is read and compared byte for byte. Returns only when the
+    /// target is bit-identical to the revision; anything else throws.
     /// </summary>
     public async Task<ChangedRestoreResult> RestoreChangedAsync(Revision revision, IRestoreTarget target, CancellationToken cancellationToken)
     {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
-        if (Legacy.LegacyFormat.IsLegacy(revision.BackendType))
-            throw new BackyException($"revision {revision.Id} is in the original backy's format: restore it without --changed-only, or run 'upgrade' first");
         var clock = Stopwatch.StartNew();
-        var map = _job.ReadChunkMap(revision);
-        _logger.RestoreStarted(revision.Id, map.ImageSize, target.Name + " (changed blocks only)");
-        await target.PrepareAsync(map.ImageSize, cancellationToken).ConfigureAwait(false);
+        using var image = RevisionImages.Open(_job, revision);
+        _logger.RestoreStarted(revision.Id, image.Size, target.Name + " (changed blocks only)");
+        await target.PrepareAsync(image.Size, cancellationToken).ConfigureAwait(false);
 
-        var written = new bool[map.BlockCount];
-        await ForEachBlockAsync(map, target, cancellationToken, async (block, buffer, scratch, token) =>
+        var written = new bool[image.BlockCount];
+        await ForEachBlockAsync(image.BlockCount, target, cancellationToken, async (block, buffer, revisionBlock, token) =>
         {
-            var length = map.LengthOf(block);
-            var offset = block * map.BlockSize;
-            if (await ReadTargetBlockAsync(target, offset, buffer, length, token).ConfigureAwait(false) is var current
-                && Matches(map, block, current.Span))
+            var length = image.LengthOf(block);
+            var offset = block * Blocks.Size;
+            var current = await ReadTargetBlockAsync(target, offset, buffer, length, token).ConfigureAwait(false);
+            if (Matches(image, revision, block, current, revisionBlock))
                 return;
-            if (map.IsHole(block))
+            if (image.IsHole(block))
                 await target.WriteZeroesAsync(offset, length, token).ConfigureAwait(false);
             else
             {
-                DecodeBlock(revision, map, block, buffer, scratch);
+                ReadRevisionBlock(image, revision, block, buffer.Span);
                 await target.WriteAsync(offset, buffer[..length], token).ConfigureAwait(false);
             }
             written[block] = true;
@@ -46,21 +46,31 @@ public sealed partial class RestoreEngine
         await target.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         // Exit 0 means "bit-identical": read back what was written (the rest matched when it was read).
-        await ForEachBlockAsync(map, target, cancellationToken, async (block, buffer, _, token) =>
+        await ForEachBlockAsync(image.BlockCount, target, cancellationToken, async (block, buffer, revisionBlock, token) =>
         {
             if (!written[block]) return;
-            var current = await ReadTargetBlockAsync(target, block * map.BlockSize, buffer, map.LengthOf(block), token).ConfigureAwait(false);
-            if (!Matches(map, block, current.Span))
-                throw new BackyException($"restore target {target.Name}: block {block} (offset {block * map.BlockSize}) still differs from revision {revision.Id} after writing it");
+            var current = await ReadTargetBlockAsync(target, block * Blocks.Size, buffer, image.LengthOf(block), token).ConfigureAwait(false);
+            if (!Matches(image, revision, block, current, revisionBlock))
+                throw new BackyException($"restore target {target.Name}: block {block} (offset {block * Blocks.Size}) still differs from revision {revision.Id} after writing it");
         }).ConfigureAwait(false);
 
-        var result = new ChangedRestoreResult(map.BlockCount, written.LongCount(w => w));
+        var result = new ChangedRestoreResult(image.BlockCount, written.LongCount(w => w));
         _logger.ChangedRestoreFinished(revision.Id, target.Name, result.WrittenBlocks, result.Blocks, clock.Elapsed.TotalSeconds);
         return result;
     }
 
-    private static bool Matches(ChunkMap map, long block, ReadOnlySpan<byte> current) =>
-        map.IsHole(block) ? Blocks.IsAllZero(current) : ChunkId.Of(current) == map.Entries[block];
+    /// <summary>
+    /// Whether the target's block equals the revision's: a hole is all zeroes; a chunk of ours is compared by its
+    /// id (XxHash128 of the block, no chunk read); anything else is read into <paramref name="revisionBlock"/> and
+    /// compared byte for byte.
+    /// </summary>
+    private bool Matches(IRevisionImage image, Revision revision, long block, Memory<byte> current, byte[] revisionBlock)
+    {
+        if (image.IsHole(block)) return Blocks.IsAllZero(current.Span);
+        if (image.ChunkOf(block) is { Store: ChunkStoreKind.Current } chunk) return ChunkId.Of(current.Span) == chunk.Id;
+        ReadRevisionBlock(image, revision, block, revisionBlock);
+        return current.Span.SequenceEqual(revisionBlock.AsSpan(0, current.Length));
+    }
 
     /// <summary>The target's block; what lies beyond its end reads as zeroes.</summary>
     private static async ValueTask<Memory<byte>> ReadTargetBlockAsync(IRestoreTarget target, long offset, Memory<byte> buffer, int length, CancellationToken cancellationToken)
@@ -76,27 +86,25 @@ public sealed partial class RestoreEngine
         return buffer[..length];
     }
 
-    private void DecodeBlock(Revision revision, ChunkMap map, long block, Memory<byte> buffer, byte[] scratch)
+    private void ReadRevisionBlock(IRevisionImage image, Revision revision, long block, Span<byte> destination)
     {
-        var id = map.Entries[block];
         try
         {
-            var n = _job.Chunks.Read(id, buffer.Span, scratch);
-            if (n != map.LengthOf(block))
-                throw new ChunkCorruptedException(id, null, _job.Chunks.PathOf(id), $"holds {n} bytes, the chunk map expects {map.LengthOf(block)}");
+            if (!image.ReadBlock(block, destination)) destination[..image.LengthOf(block)].Clear();
         }
         catch (ChunkCorruptedException e)
         {
             DistrustAllLocal();
-            throw new BackyException($"cannot restore block {block} (offset {block * map.BlockSize}) of revision {revision.Id}: {e.Message}; all revisions are now distrusted", e);
+            throw new BackyException($"cannot restore block {block} (offset {block * Blocks.Size}) of revision {revision.Id}: {e.Message}; all revisions are now distrusted", e);
         }
     }
 
     /// <summary>
     /// Runs <paramref name="work"/> for every block on max(workers, target concurrency) tasks, each with its own
-    /// block buffer and decode scratch; the first failure stops the others.
+    /// aligned block buffer (a file target reads it with O_DIRECT) and a second one for revision blocks that need a
+    /// byte comparison; the first failure stops the others.
     /// </summary>
-    private async Task ForEachBlockAsync(ChunkMap map, IRestoreTarget target, CancellationToken cancellationToken,
+    private async Task ForEachBlockAsync(long blockCount, IRestoreTarget target, CancellationToken cancellationToken,
         Func<long, Memory<byte>, byte[], CancellationToken, Task> work)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -104,15 +112,16 @@ public sealed partial class RestoreEngine
         long next = -1;
         var all = Task.WhenAll(Enumerable.Range(0, tasks).Select(_ => Task.Run(async () =>
         {
-            // Aligned, so that a file target can read it with O_DIRECT.
             var buffer = AlignedBlock.Allocate(Blocks.Size);
-            var scratch = GC.AllocateUninitializedArray<byte>(ChunkStore.ScratchSize);
+            // Only blocks without one of our chunk ids (the original format) are compared byte for byte in it.
+            byte[]? revisionBlock = null;
             try
             {
-                for (var block = Interlocked.Increment(ref next); block < map.BlockCount; block = Interlocked.Increment(ref next))
+                for (var block = Interlocked.Increment(ref next); block < blockCount; block = Interlocked.Increment(ref next))
                 {
                     stop.Token.ThrowIfCancellationRequested();
-                    await work(block, buffer, scratch, stop.Token).ConfigureAwait(false);
+                    revisionBlock ??= GC.AllocateUninitializedArray<byte>(Blocks.Size);
+                    await work(block, buffer, revisionBlock, stop.Token).ConfigureAwait(false);
                 }
             }
             catch

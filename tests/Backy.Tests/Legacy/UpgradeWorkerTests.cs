@@ -52,6 +52,22 @@ public class UpgradeWorkerTests
             Bytes.AssertSame(image, await RestoreAsync(id, ct), $"restore of {id}");
     }
 
+    [Test, CancelAfter(240_000)]
+    public async Task A_changed_only_restore_of_legacy_revisions_compares_bytes_and_leaves_the_file_identical(CancellationToken ct)
+    {
+        await BuildJobAsync(ct);
+        var target = Path.Combine(_dir, "disk.raw");
+        foreach (var id in _builder.Order)
+        {
+            // Each revision over the previous one's restore: only blocks that differ are written.
+            var r = await RunAsync(ct, "restore", "--changed-only", "-r", id, target);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+            Bytes.AssertSame(_builder.Images[id], await File.ReadAllBytesAsync(target, ct), $"changed-only restore of {id}");
+        }
+        var again = await RunAsync(ct, "restore", "--changed-only", "-r", _builder.Order[^1], target);
+        Assert.That(again.StdOut, Does.Contain("0 of 4 blocks differed"));
+    }
+
     [Test, CancelAfter(240_000), Category("Slow")]
     public async Task Legacy_revisions_restore_purge_and_show_their_format_before_and_after_upgrade(CancellationToken ct)
     {
