@@ -10,11 +10,13 @@ using Microsoft.Extensions.Logging;
 namespace Backy.Daemon.Scheduling;
 
 /// <summary>
-/// One job, forever (DESIGN 7): plan the next run from the schedule and the job's revisions, wait
-/// for the deadline (or <see cref="RunNow"/>), wait for a worker slot of the job's speed class,
-/// run backup/expire/purge/callback, repeat. A failure backs off 2, 4, 8 ... minutes (at most
-/// 6 h) and retries the same tags; a success resets. Stopping cancels the wait or the run (the
-/// worker gets SIGTERM).
+/// One job, forever (DESIGN 7): plan the next run from the schedule and the job's view
+/// (<see cref="Views.JobViewCache"/>: the loop keeps no copy of the revisions), wait for the deadline
+/// (or <see cref="RunNow"/>), wait for one of the worker-limit slots (<see cref="WorkerSlots"/>: fast
+/// jobs first), run backup/expire/purge/callback, repeat. A failure backs off 2, 4, 8 ... minutes (at
+/// most 6 h) and retries the same tags; a success resets. Stopping cancels the wait or the run (the
+/// worker gets SIGTERM). Nothing else ends the loop: every exception of an iteration, its own failure
+/// handling included, is a failure of this job.
 /// </summary>
 public sealed partial class JobLoop
 {
