@@ -20,8 +20,8 @@ internal static partial class StorageLog
     [LoggerMessage(1005, LogLevel.Information, "Reading {Mode}: {Size} bytes")]
     public static partial void ReadMode(this ILogger logger, string mode, long size);
 
-    [LoggerMessage(1006, LogLevel.Information, "Compared {Blocks} of {Total} blocks of the source with the store ({Chunks} distinct chunks read back and decoded) in {Seconds:F2} s")]
-    public static partial void SourceVerified(this ILogger logger, long blocks, long total, int chunks, double seconds);
+    [LoggerMessage(1006, LogLevel.Information, "Compared {Blocks} of {Total} blocks of the source with the store ({Decoded} chunks read back and decoded, {Unchanged} read and found unchanged since an earlier decode) in {Seconds:F2} s")]
+    public static partial void SourceVerified(this ILogger logger, long blocks, long total, int decoded, int unchanged, double seconds);
 
     [LoggerMessage(1007, LogLevel.Error, "Block {Block} (offset {Offset}) differs from the source: stored {Stored}, source {Source}; quarantine report {Report}")]
     public static partial void Quarantined(this ILogger logger, long block, long offset, string stored, string source, string report);

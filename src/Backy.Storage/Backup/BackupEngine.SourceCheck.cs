@@ -15,10 +15,9 @@ public sealed partial class BackupEngine
 
     /// <summary>
     /// Reads the source again (every block, or a sample per <see cref="ISourceSnapshot.Verification"/>) and
-    /// compares each block with what the store returns for it: the chunk read back, decoded and re-hashed, so
-    /// that a chunk that exists but rotted (a parent's chunk, reused without writing) is caught here, not at
-    /// restore. Each distinct chunk is read back once per backup; a block whose chunk was read back already
-    /// is compared by hash. A mismatch means the source changed under us or the store lied: quarantine both
+    /// compares each block with what the store returns for it (see <see cref="Matches"/>), so that a chunk that
+    /// exists but rotted (a parent's chunk, reused without writing) is caught here, not at restore. Each distinct
+    /// chunk file is read once per backup. A mismatch means the source changed under us or the store lied: quarantine both
     /// versions and fail (the caller removes the revision). A chunk that does not read back is an integrity
     /// error (<see cref="ChunkCorruptedException"/>: the caller distrusts every revision, so the next backup
     /// writes every chunk again).
@@ -29,7 +28,7 @@ public sealed partial class BackupEngine
         var clock = Stopwatch.StartNew();
         var pool = new BlockBufferPool(_settings.Workers);
         var mismatches = new ConcurrentBag<long>();
-        var readBack = new ConcurrentDictionary<ChunkId, byte>();
+        var readBack = new ReadBackCounts();
         long checkedBlocks = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(SelectBlocks(map.BlockCount, policy), options, async (block, token) =>
@@ -45,7 +44,7 @@ public sealed partial class BackupEngine
             }
             finally { pool.Return(buffer); }
         }).ConfigureAwait(false);
-        _logger.SourceVerified(checkedBlocks, map.BlockCount, readBack.Count, clock.Elapsed.TotalSeconds);
+        _logger.SourceVerified(checkedBlocks, map.BlockCount, readBack.Chunks.Count - readBack.Unchanged, readBack.Unchanged, clock.Elapsed.TotalSeconds);
         if (mismatches.IsEmpty) return;
 
         var sorted = mismatches.Order().ToList();
@@ -73,28 +72,43 @@ public sealed partial class BackupEngine
     }
 
     /// <summary>
-    /// Whether the source block equals what the store returns for it. The first block of each chunk reads the
-    /// chunk back (decode + re-hash against its name, inside <see cref="ChunkStore.Read"/>) and compares bytes;
-    /// later blocks of the same chunk compare their hash with the name, which the read-back proved.
+    /// Whether the source block equals what the store returns for it. The first block of each chunk checks the
+    /// chunk: when its file holds exactly the bytes an earlier check decoded and found to hash to its name
+    /// (<see cref="ChunkStore.IsUnchangedSinceChecked"/>: read whole and hashed, no decode), it still decodes to
+    /// that name and the source block's hash is compared with the name; otherwise the chunk is read back
+    /// (decode + re-hash, recording the file's checksum for the next time) and compared byte for byte. Later
+    /// blocks of the same chunk compare their hash with the name the first one proved.
     /// </summary>
-    private bool Matches(ChunkMap map, long block, ReadOnlySpan<byte> data, int expectedLength, ConcurrentDictionary<ChunkId, byte> readBack)
+    private bool Matches(ChunkMap map, long block, ReadOnlySpan<byte> data, int expectedLength, ReadBackCounts readBack)
     {
         if (data.Length != expectedLength) return false;
         if (map.IsHole(block)) return Blocks.IsAllZero(data);
         var id = map.Entries[block];
-        if (!readBack.TryAdd(id, 0)) return ChunkId.Of(data) == id;
-        var stored = ArrayPool<byte>.Shared.Rent(Blocks.Size);
+        if (!readBack.Chunks.TryAdd(id, 0)) return ChunkId.Of(data) == id;
         var scratch = ArrayPool<byte>.Shared.Rent(ChunkStore.ScratchSize);
         try
         {
-            var n = _job.Chunks.Read(id, stored, scratch);
-            return stored.AsSpan(0, n).SequenceEqual(data);
+            if (_job.Chunks.IsUnchangedSinceChecked(id, scratch))
+            {
+                Interlocked.Increment(ref readBack.Unchanged);
+                return ChunkId.Of(data) == id;
+            }
+            var stored = ArrayPool<byte>.Shared.Rent(Blocks.Size);
+            try
+            {
+                var n = _job.Chunks.ReadAndRecordChecked(id, stored, scratch);
+                return stored.AsSpan(0, n).SequenceEqual(data);
+            }
+            finally { ArrayPool<byte>.Shared.Return(stored); }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-            ArrayPool<byte>.Shared.Return(stored);
-        }
+        finally { ArrayPool<byte>.Shared.Return(scratch); }
+    }
+
+    /// <summary>The distinct chunks the verification has checked, and how many of them needed no decode.</summary>
+    private sealed class ReadBackCounts
+    {
+        public readonly ConcurrentDictionary<ChunkId, byte> Chunks = new();
+        public int Unchanged;
     }
 
     /// <summary>All blocks in order, or a sorted random sample of at least one block.</summary>

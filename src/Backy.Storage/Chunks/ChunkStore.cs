@@ -8,7 +8,7 @@ namespace Backy.Storage.Chunks;
 /// <see cref="ChunkFileFormat"/> header and an LZ4 or raw payload. Reads check the content against the
 /// name. Writes go through a <see cref="ChunkWriteSession"/>, which batches the syncs. Thread-safe.
 /// </summary>
-public sealed class ChunkStore
+public sealed partial class ChunkStore
 {
     /// <summary>Scratch space a caller must pass to <see cref="Read"/> and the session's Write.</summary>
     public static readonly int ScratchSize = ChunkFileFormat.HeaderSize + LZ4Codec.MaximumOutputSize(Blocks.Size);
@@ -32,20 +32,25 @@ public sealed class ChunkStore
     /// Reads, decodes and checks a chunk into <paramref name="destination"/>; returns its length.
     /// Throws <see cref="ChunkCorruptedException"/> when the file is missing, malformed or does not hash to its name.
     /// </summary>
-    public int Read(ChunkId id, Span<byte> destination, byte[] scratch)
+    public int Read(ChunkId id, Span<byte> destination, byte[] scratch) => ReadCore(id, destination, scratch, record: false);
+
+    private int ReadCore(ChunkId id, Span<byte> destination, byte[] scratch, bool record)
     {
         var path = PathOf(id);
         int length;
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            length = Decode(id, path, handle, RandomAccess.GetLength(handle), destination, scratch);
+            var fileLength = RandomAccess.GetLength(handle);
+            length = Decode(id, path, handle, fileLength, destination, scratch);
+            var actual = ChunkId.Of(destination[..length]);
+            if (actual != id)
+                throw new ChunkCorruptedException(id, actual, path, $"content hashes to {actual}");
+            // scratch still holds the file's bytes: exactly what was just decoded and checked.
+            if (record) ExtendedAttributes.TrySetUInt64(handle, CheckedAttribute, System.IO.Hashing.XxHash3.HashToUInt64(scratch.AsSpan(0, (int)fileLength)));
         }
         catch (FileNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
         catch (DirectoryNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
-        var actual = ChunkId.Of(destination[..length]);
-        if (actual != id)
-            throw new ChunkCorruptedException(id, actual, path, $"content hashes to {actual}");
         return length;
     }
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Backy.Storage.IO;
 
-/// <summary>The few libc calls .NET does not offer: flock that waits, fsync of a directory, syncfs.</summary>
+/// <summary>The few libc calls .NET does not offer: flock that waits, fsync of a directory, syncfs, xattrs.</summary>
 internal static partial class Posix
 {
     // Identical on x86_64 and aarch64 Linux.
@@ -51,6 +51,12 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Link(string existing, string created);
+
+    [LibraryImport("libc", EntryPoint = "fgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial nint Fgetxattr(int fd, string name, byte* value, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int Fsetxattr(int fd, string name, byte* value, nuint size, int flags);
 
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

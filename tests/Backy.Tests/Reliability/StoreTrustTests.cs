@@ -138,6 +138,29 @@ public class StoreTrustTests
     }
 
     /// <summary>
+    /// The cheap half of the read-back: a no-change backup reads every chunk file whole, but decodes only those
+    /// whose bytes changed since a check decoded them (their checksum, recorded in an xattr, differs).
+    /// </summary>
+    [Test, CancelAfter(180_000)]
+    public async Task A_no_change_backup_reads_every_chunk_file_but_decodes_only_a_changed_one(CancellationToken ct)
+    {
+        using var j = new SharedChunks();
+        await j.CreateAsync(ct, withB: false);
+        var shared = j.SharedChunkPath();
+        using (var h = File.OpenHandle(shared))
+            if (!Backy.Storage.IO.ExtendedAttributes.TryGetUInt64(h, ChunkStore.CheckedAttribute, out _))
+                Assert.Ignore("this file system keeps no user xattrs: every chunk is decoded on every backup");
+
+        var quiet = await j.BackupAsync(ct);
+        Assert.That(quiet.StdErr, Does.Contain("(0 chunks read back and decoded, 3 read and found unchanged since an earlier decode)"));
+
+        // A flip the same length as the original: the file's checksum no longer matches, so it is decoded and caught.
+        j.FlipFourBytes(shared);
+        var caught = await j.BackupAsync(ct, expectedExit: 1);
+        Assert.That(caught.StdErr, Does.Contain(shared).And.Contain("corrupt"));
+    }
+
+    /// <summary>
     /// One read path (item 6): restore, verify and purge read a revision through the same image, so they agree
     /// about a format they cannot read. Found: purge ignored such a revision and swept every chunk only it used.
     /// </summary>
