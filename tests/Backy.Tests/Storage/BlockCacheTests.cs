@@ -1,0 +1,74 @@
+using Backy.Storage.Chunks;
+using Backy.Storage.Reading;
+
+namespace Backy.Tests.Storage;
+
+/// <summary>The NBD server's decoded-block cache: bounded, one decode per block at a time, failures not cached.</summary>
+public class BlockCacheTests
+{
+    private static ChunkId Id(int n) => new((UInt128)n + 1);
+
+    [Test, CancelAfter(30_000)]
+    public async Task Readers_of_one_block_at_the_same_time_share_one_decode(CancellationToken ct)
+    {
+        var cache = new BlockCache(4, blockSize: 4096);
+        var decodes = 0;
+        using var release = new ManualResetEventSlim();
+        var readers = Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            using var lease = cache.Get(Id(1), buffer =>
+            {
+                Interlocked.Increment(ref decodes);
+                release.Wait(ct);
+                buffer.AsSpan().Fill(7);
+            });
+            return lease.Data[100];
+        }, ct)).ToArray();
+        while (Volatile.Read(ref decodes) == 0) await Task.Delay(10, ct);
+        await Task.Delay(200, ct); // let the others arrive and wait
+        release.Set();
+
+        var seen = await Task.WhenAll(readers);
+
+        Assert.That(decodes, Is.EqualTo(1));
+        Assert.That(seen, Is.All.EqualTo(7));
+    }
+
+    [Test]
+    public void A_failed_decode_is_not_cached_and_the_next_reader_decodes_again()
+    {
+        var cache = new BlockCache(2, blockSize: 4096);
+        Assert.Throws<ChunkCorruptedException>(() => cache.Get(Id(1), _ => throw new ChunkCorruptedException(Id(1), null, "/x", "bad")));
+
+        using var lease = cache.Get(Id(1), b => b.AsSpan().Fill(3));
+
+        Assert.That(lease.Data[0], Is.EqualTo(3));
+        Assert.That(cache.Misses, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void It_holds_at_most_its_capacity_least_recently_used_out()
+    {
+        var cache = new BlockCache(2, blockSize: 4096);
+        void Read(int n) { using var _ = cache.Get(Id(n), b => b.AsSpan().Fill((byte)n)); }
+
+        Read(1); Read(2); Read(1); Read(3); // 3 evicts 2, the least recently used
+        Read(1);
+        Assert.That((cache.Hits, cache.Misses), Is.EqualTo((2L, 3L)));
+        Read(2);
+        Assert.That(cache.Misses, Is.EqualTo(4L), "2 was evicted");
+    }
+
+    [Test]
+    public void A_block_being_read_is_never_evicted_or_overwritten()
+    {
+        var cache = new BlockCache(1, blockSize: 4096);
+        using var held = cache.Get(Id(1), b => b.AsSpan().Fill(1));
+
+        // The only cached buffer is in use: the next block decodes into a buffer of its own.
+        using (var other = cache.Get(Id(2), b => b.AsSpan().Fill(2)))
+            Assert.That(other.Data[0], Is.EqualTo(2));
+
+        Assert.That(held.Data.ToArray(), Is.All.EqualTo(1));
+    }
+}
