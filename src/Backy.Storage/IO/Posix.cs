@@ -20,7 +20,11 @@ internal static partial class Posix
     internal const int LOCK_NB = 4;
     internal const int LOCK_UN = 8;
 
+    internal const int EPERM = 1;
+    internal const int ENOENT = 2;
     internal const int EINTR = 4;
+    internal const int EACCES = 13;
+    internal const int EROFS = 30;
     internal const int EWOULDBLOCK = 11;
     internal const int EINVAL = 22;
 

@@ -26,9 +26,15 @@ public sealed class FileLock : IDisposable
         var held = new List<int>(paths.Count);
         try
         {
+            var skipped = 0;
             foreach (var path in paths)
             {
-                var fd = Open(path);
+                var fd = Open(path, exclusive);
+                if (fd == NoLockFile)
+                {
+                    skipped++;
+                    continue;
+                }
                 if (Posix.Flock(fd, (exclusive ? Posix.LOCK_EX : Posix.LOCK_SH) | Posix.LOCK_NB) == 0)
                 {
                     held.Add(fd);
@@ -39,7 +45,7 @@ public sealed class FileLock : IDisposable
                 if (errno == Posix.EWOULDBLOCK) break;
                 throw new BackyException($"cannot lock '{path}': {Posix.ErrorText(errno)}");
             }
-            if (held.Count == paths.Count)
+            if (held.Count + skipped == paths.Count)
             {
                 var l = new FileLock([.. held]);
                 held.Clear();
@@ -69,14 +75,31 @@ public sealed class FileLock : IDisposable
         }
     }
 
-    private static int Open(string path)
+    /// <summary>A shared lock whose lock file a read-only user cannot create: the directory lock beside it
+    /// (JobLocks always pairs them) keeps the exclusion, so this path is skipped.</summary>
+    private const int NoLockFile = -2;
+
+    /// <summary>
+    /// A lock file is opened for writing (and created) when the user may; a user with read access only
+    /// (another uid restoring from a world-readable job directory) opens it read-only: flock does not
+    /// care how the file was opened. When such a user cannot even create a missing lock file, a shared
+    /// lock goes on with the directory lock alone (<see cref="NoLockFile"/>).
+    /// </summary>
+    private static int Open(string path, bool exclusive)
     {
         var directory = Directory.Exists(path);
         var fd = directory
             ? Posix.Open(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0)
             : Posix.Open(path, Posix.O_RDWR | Posix.O_CREAT | Posix.O_CLOEXEC, Convert.ToInt32("644", 8));
+        var errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        if (fd < 0 && !directory && errno is Posix.EACCES or Posix.EPERM or Posix.EROFS)
+        {
+            fd = Posix.Open(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+            if (fd < 0 && Marshal.GetLastPInvokeError() == Posix.ENOENT && !exclusive)
+                return NoLockFile;
+        }
         if (fd < 0)
-            throw new BackyException($"cannot open {(directory ? "directory" : "lock file")} '{path}': {Posix.ErrorText(Marshal.GetLastPInvokeError())}");
+            throw new BackyException($"cannot open {(directory ? "directory" : "lock file")} '{path}': {Posix.ErrorText(errno)}");
         return fd;
     }
 
