@@ -27,6 +27,7 @@ public static class JobCommandLine
         TagsCommand.Create,
         ExpireCommand.Create,
         NbdServerCommand.Create,
+        CopyCommand.Create,
     ];
 
     public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore")

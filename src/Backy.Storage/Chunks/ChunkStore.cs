@@ -66,11 +66,22 @@ public sealed partial class ChunkStore
             if (n == 0) break;
             read += n;
         }
-        var bad = ChunkFileFormat.TryReadHeader(file[..read], out var encoding, out var length, out var payload);
+        return DecodeImage(id, path, file[..read], destination);
+    }
+
+    /// <summary>
+    /// Decodes a whole chunk file image (header and payload, as read from a file or an off-site copy) into
+    /// <paramref name="destination"/> and returns the block's length. Does not check the hash: callers do.
+    /// </summary>
+    public static int DecodeImage(ChunkId id, string pathForErrors, ReadOnlySpan<byte> file, Span<byte> destination)
+    {
+        var path = pathForErrors;
+        var read = file.Length;
+        var bad = ChunkFileFormat.TryReadHeader(file, out var encoding, out var length, out var payload);
         if (bad is not null)
             throw new ChunkCorruptedException(id, null, path, bad);
-        if (read != ChunkFileFormat.HeaderSize + payload)
-            throw new ChunkCorruptedException(id, null, path, $"truncated: {read} bytes, header says {ChunkFileFormat.HeaderSize + payload}");
+        if (read != ChunkFileFormat.HeaderSize + (long)payload)
+            throw new ChunkCorruptedException(id, null, path, $"truncated: {read} bytes, header says {ChunkFileFormat.HeaderSize + (long)payload}");
         if (length > destination.Length)
             throw new ChunkCorruptedException(id, null, path, $"uncompressed length {length} exceeds the block size");
         var body = file.Slice(ChunkFileFormat.HeaderSize, payload);

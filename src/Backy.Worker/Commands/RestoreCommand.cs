@@ -4,6 +4,7 @@ using Backy.Storage;
 using Backy.Storage.IO;
 using Backy.Storage.Restore;
 using Backy.Storage.Revisions;
+using Backy.Worker.Copies;
 
 namespace Backy.Worker.Commands;
 
@@ -23,7 +24,11 @@ public static class RestoreCommand
             Description = "Read the target (a file, block device or rbd:POOL/IMAGE) and write only the blocks that differ from the revision",
         };
         var command = new Command("restore", "Copy a backup image out to a file, a device, an RBD image or stdout") { revision, changedOnly, target };
-        command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "restore", async (ctx, token) =>
+        var from = new FromCopyOptions();
+        from.AddTo(command);
+        command.SetAction((parse, ct) => parse.GetValue(from.From) is not null
+            ? FromCopyCommands.RestoreAsync(parse, globals, from, revision, target, ct)
+            : JobCommandLine.RunAsync(parse, globals, "restore", async (ctx, token) =>
         {
             ctx.Job.EnsureExists();
             var rev = ctx.Job.Resolve(parse.GetValue(revision), ctx.Job.LoadRevisions());

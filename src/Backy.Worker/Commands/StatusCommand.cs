@@ -6,6 +6,7 @@ using Backy.Storage.IO;
 using Backy.Storage.Legacy;
 using Backy.Storage.Revisions;
 using Backy.Storage.Schedules;
+using Backy.Worker.Copies;
 using Spectre.Console;
 using YamlDotNet.RepresentationModel;
 
@@ -18,7 +19,11 @@ public static class StatusCommand
     {
         var yaml = new Option<bool>("--yaml") { Description = "Print the revisions' metadata as YAML" };
         var command = new Command("status", "Show the revisions of the job") { yaml };
-        command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "status", (ctx, _) =>
+        var from = new FromCopyOptions();
+        from.AddTo(command);
+        command.SetAction((parse, ct) => parse.GetValue(from.From) is not null
+            ? FromCopyCommands.StatusAsync(parse, globals, from, yaml, ct)
+            : JobCommandLine.RunAsync(parse, globals, "status", (ctx, _) =>
         {
             ctx.Job.EnsureExists();
             var revisions = ctx.Job.LoadRevisions();

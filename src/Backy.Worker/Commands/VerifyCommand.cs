@@ -5,6 +5,7 @@ using Backy.Storage.Locks;
 using Backy.Storage.Purge;
 using Backy.Storage.Revisions;
 using Backy.Storage.Verify;
+using Backy.Worker.Copies;
 using Backy.Worker.Logging;
 
 namespace Backy.Worker.Commands;
@@ -19,7 +20,11 @@ public static class VerifyCommand
     {
         var revision = RevisionOption.Create("The revision to verify (default: every distrusted revision)");
         var command = new Command("verify", "Verify a revision or all distrusted revisions") { revision };
-        command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "verify", async (ctx, token) =>
+        var from = new FromCopyOptions();
+        from.AddTo(command);
+        command.SetAction((parse, ct) => parse.GetValue(from.From) is not null
+            ? FromCopyCommands.VerifyAsync(parse, globals, from, revision, ct)
+            : JobCommandLine.RunAsync(parse, globals, "verify", async (ctx, token) =>
         {
             ctx.Job.EnsureExists();
             VerifyResult result;

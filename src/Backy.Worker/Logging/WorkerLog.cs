@@ -16,4 +16,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(2004, LogLevel.Information, "No distrusted revisions to verify")]
     public static partial void NothingToVerify(this ILogger logger);
+
+    [LoggerMessage(2010, LogLevel.Error, "Copy to {Target} failed: {Message}")]
+    public static partial void CopyFailed(this ILogger logger, string target, string message);
 }

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Backy.Storage;
+using Backy.Storage.Copies;
+
+namespace Backy.Copies.S3;
+
+/// <summary>
+/// <see cref="IObjectStore"/> on S3 (AWS, Ceph RGW, any S3-compatible store) through AWSSDK.S3, path-style.
+/// Every PUT carries Content-MD5, so the store rejects an object damaged on the way; the SDK's newer default
+/// checksums (CRC trailers in aws-chunked bodies) are switched to "when required", because RGW 16 and other
+/// S3-compatible stores reject or ignore them. Errors become one <see cref="BackyException"/> line naming the
+/// object and the store's reason; the secret never appears in one.
+/// </summary>
+public sealed class S3ObjectStore : IObjectStore, IDisposable
+{
+    private readonly AmazonS3Client _client;
+
+    public string Bucket { get; }
+    public IAmazonS3 Client => _client;
+
+    public S3ObjectStore(string? endpoint, string region, string accessKey, string secretKey, string bucket)
+    {
+        Bucket = bucket;
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = true,
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // The copy runs 8 requests at once; the default connection limit would serialise them.
+            MaxConnectionsPerServer = 32,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+        if (endpoint is not null)
+        {
+            config.ServiceURL = endpoint;
+            config.AuthenticationRegion = region;
+        }
+        else
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
+        _client = new AmazonS3Client(new BasicAWSCredentials(accessKey, secretKey), config);
+    }
+
+    public string Describe(string key) => $"s3://{Bucket}/{key}";
+
+    public async Task PutAsync(string key, ReadOnlyMemory<byte> content, DateTimeOffset? lockUntil, CancellationToken cancellationToken)
+    {
+        var md5 = Convert.ToBase64String(MD5.HashData(content.Span));
+        var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
+        var request = new PutObjectRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            InputStream = stream,
+            MD5Digest = md5,
+            UseChunkEncoding = false,
+            AutoCloseStream = true,
+        };
+        if (lockUntil is { } until)
+        {
+            request.ObjectLockMode = ObjectLockMode.Compliance;
+            request.ObjectLockRetainUntilDate = until.UtcDateTime;
+        }
+        await Call("PUT", key, () => _client.PutObjectAsync(request, cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        using var response = await Get(key, cancellationToken).ConfigureAwait(false);
+        if (response is null) return null;
+        var length = response.ContentLength;
+        using var buffer = new MemoryStream(length > 0 && length < int.MaxValue ? (int)length : 0);
+        await Call("GET", key, () => response.ResponseStream.CopyToAsync(buffer, cancellationToken)).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
+    public async Task<int?> GetIntoAsync(string key, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        using var response = await Get(key, cancellationToken).ConfigureAwait(false);
+        if (response is null) return null;
+        if (response.ContentLength > destination.Length)
+            throw new BackyException($"{Describe(key)} is too large ({response.ContentLength} bytes, at most {destination.Length} expected)");
+        return await Call("GET", key, async () =>
+        {
+            var read = 0;
+            while (true)
+            {
+                if (read == destination.Length)
+                {
+                    // Exactly full: anything more means the object is larger than it claimed.
+                    if (await response.ResponseStream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
+                        throw new BackyException($"{Describe(key)} is larger than {destination.Length} bytes");
+                    return read;
+                }
+                var n = await response.ResponseStream.ReadAsync(destination[read..], cancellationToken).ConfigureAwait(false);
+                if (n == 0) return read;
+                read += n;
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private async Task<GetObjectResponse?> Get(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            return null;
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            throw Failure("GET", key, e);
+        }
+    }
+
+    public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, bool recursive, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, Delimiter = recursive ? null : "/", MaxKeys = 1000 };
+        while (true)
+        {
+            var response = await Call("LIST", prefix, () => _client.ListObjectsV2Async(request, cancellationToken)).ConfigureAwait(false);
+            foreach (var o in response.S3Objects ?? [])
+                yield return new StoredObject(o.Key, o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue);
+            if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken)) yield break;
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        Call("DELETE", key, () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, cancellationToken));
+
+    private async Task<T> Call<T>(string verb, string key, Func<Task<T>> call)
+    {
+        try { return await call().ConfigureAwait(false); }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            throw Failure(verb, key, e);
+        }
+    }
+
+    private Task Call(string verb, string key, Func<Task> call) => Call(verb, key, async () => { await call().ConfigureAwait(false); return 0; });
+
+    private BackyException Failure(string verb, string key, Exception e)
+    {
+        var reason = e switch
+        {
+            AmazonS3Exception s3 => $"{(int)s3.StatusCode} {s3.ErrorCode}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + s3.Message)}",
+            _ => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message,
+        };
+        return new BackyException($"{verb} {Describe(key)} failed - {reason}", e);
+    }
+
+    public void Dispose() => _client.Dispose();
+}
