@@ -2,6 +2,7 @@ using System.CommandLine;
 using Backy.Copies.S3;
 using Backy.Storage;
 using Backy.Storage.Copies;
+using Backy.Storage.Logging;
 using Backy.Worker.Logging;
 using Microsoft.Extensions.Logging;
 
@@ -41,7 +42,7 @@ public sealed class FromCopyOptions
         var program = parse.RootCommandResult.Command.Name;
         var error = parse.InvocationConfiguration.Error;
         var verbose = parse.GetValue(globals.Verbose);
-        using var provider = new FileLoggerProvider(parse.GetValue(globals.LogFile), error, verbose, parse.GetValue(globals.TaskId) ?? Guid.NewGuid().ToString("N")[..8]);
+        using var provider = FileLoggerProvider.OpenOrWarn(parse.GetValue(globals.LogFile), error, verbose, parse.GetValue(globals.TaskId) ?? Guid.NewGuid().ToString("N")[..8]);
         using var factory = new SingleProviderLoggerFactory(provider);
         var logger = factory.CreateLogger("backy." + commandName);
         try
