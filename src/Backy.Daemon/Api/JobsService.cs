@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Backy.Daemon.Api;
 
 /// <summary><c>backy.v1.Jobs</c>: a thin adapter over <see cref="IJobScheduler"/>.</summary>
-internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsService> logger) : Jobs.JobsBase
+internal sealed partial class JobsService(IJobScheduler daemon, TimeProvider clock, ILogger<JobsService> logger) : Jobs.JobsBase
 {
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
@@ -19,7 +19,10 @@ internal sealed partial class JobsService(IJobScheduler daemon, ILogger<JobsServ
             // are reported as zero and the reason goes to the log.
             if (job.ViewError is { } error)
                 LogUnreadable(logger, job.Name, error);
-            response.Jobs.Add(ApiMapper.ToProto(job));
+            var status = ApiMapper.ToProto(job);
+            status.CopiesBehind.AddRange(CopyLag.Behind(daemon.Config.Jobs.GetValueOrDefault(job.Name),
+                Path.Join(daemon.Config.Global.BaseDir, job.Name), job.LastTime, clock.GetUtcNow()));
+            response.Jobs.Add(status);
         }
         return Task.FromResult(response);
     }

@@ -27,7 +27,21 @@ public sealed record PeerConfig(string Name, Uri Url, string Token);
 
 /// <summary><c>jobs:</c> entry. <paramref name="ScheduleName"/> names an entry of <c>schedules:</c>,
 /// already resolved into <paramref name="Schedule"/>.</summary>
-public sealed record JobDefinition(string Name, string ScheduleName, Schedule Schedule, SourceDefinition Source);
+public sealed record JobDefinition(string Name, string ScheduleName, Schedule Schedule, SourceDefinition Source)
+{
+    /// <summary><c>copies:</c> of the job: the off-site copy targets it is copied to after each run.</summary>
+    public CopyList Copies { get; init; } = CopyList.Empty;
+}
+
+/// <summary>A job's copy targets, compared by content so that a reload can tell a changed job from an unchanged one.</summary>
+public sealed record CopyList(IReadOnlyList<Backy.Storage.Copies.CopyTarget> Targets)
+{
+    public static readonly CopyList Empty = new([]);
+
+    public bool Equals(CopyList? other) => other is not null && Targets.SequenceEqual(other.Targets);
+
+    public override int GetHashCode() => Targets.Count;
+}
 
 /// <summary>What <c>backy client</c> reads of the daemon configuration (<see cref="DaemonConfigReader.LoadForClient"/>).</summary>
 /// <param name="Warning">One line about errors elsewhere in the file, or null when the whole file is valid.</param>

@@ -62,12 +62,13 @@ public static class DaemonConfigReader
         if (top is null)
             throw new ConfigValidationException(source, [new ConfigError("(top level)", root is null ? null : YamlErrors.LineOf(root), "expected a mapping with global, api, peers, schedules and jobs")]);
 
-        errors.RejectUnknownKeys(top, "", "global", "api", "peers", "schedules", "jobs");
+        errors.RejectUnknownKeys(top, "", "global", "api", "peers", "schedules", "copies", "jobs");
         var global = ReadGlobal(errors, YamlErrors.Get(top, "global"));
         var api = ApiSectionReader.Read(errors, YamlErrors.Get(top, "api"));
         var peers = ReadPeers(errors, YamlErrors.Get(top, "peers"));
         var schedules = ReadSchedules(errors, YamlErrors.Get(top, "schedules"), out var broken);
-        var jobs = JobSectionReader.Read(errors, YamlErrors.Get(top, "jobs"), schedules, broken);
+        var copies = CopySectionReader.Read(errors, YamlErrors.Get(top, "copies"));
+        var jobs = JobSectionReader.Read(errors, YamlErrors.Get(top, "jobs"), schedules, broken, copies);
 
         if (errors.Errors.Count > 0)
             throw new ConfigValidationException(source, errors.Errors.OrderBy(e => e.Line ?? 0).ToArray());

@@ -1,3 +1,4 @@
+using Backy.Storage.Copies;
 using Backy.Storage.Schedules;
 using YamlDotNet.RepresentationModel;
 
@@ -8,7 +9,8 @@ namespace Backy.Daemon.Config;
 internal static class JobSectionReader
 {
     /// <param name="brokenSchedules">Defined with errors (reported there): a job naming one is not an error of its own.</param>
-    public static Dictionary<string, JobDefinition> Read(YamlErrors errors, YamlNode? node, IReadOnlyDictionary<string, Schedule> schedules, IReadOnlySet<string> brokenSchedules)
+    public static Dictionary<string, JobDefinition> Read(YamlErrors errors, YamlNode? node, IReadOnlyDictionary<string, Schedule> schedules, IReadOnlySet<string> brokenSchedules,
+        IReadOnlyDictionary<string, CopyTarget>? copies = null)
     {
         var jobs = new Dictionary<string, JobDefinition>(StringComparer.Ordinal);
         var m = errors.Mapping(node, "jobs", required: false);
@@ -22,7 +24,7 @@ internal static class JobSectionReader
             var jm = errors.Mapping(value, path);
             if (jm is null)
                 continue;
-            errors.RejectUnknownKeys(jm, path, "schedule", "source");
+            errors.RejectUnknownKeys(jm, path, "schedule", "source", "copies");
 
             var scheduleName = errors.Scalar(YamlErrors.Get(jm, "schedule"), path + ".schedule");
             Schedule? schedule = null;
@@ -31,8 +33,9 @@ internal static class JobSectionReader
                     $"unknown schedule '{scheduleName}' (defined: {(schedules.Count == 0 ? "none" : string.Join(", ", schedules.Keys))})");
 
             var source = ReadSource(errors, YamlErrors.Get(jm, "source"), path + ".source");
+            var jobCopies = CopySectionReader.ReadJobCopies(errors, YamlErrors.Get(jm, "copies"), path + ".copies", copies ?? new Dictionary<string, CopyTarget>());
             if (schedule is not null && source is not null && IsDirectoryName(name))
-                jobs[name] = new JobDefinition(name, scheduleName!, schedule, source);
+                jobs[name] = new JobDefinition(name, scheduleName!, schedule, source) { Copies = new CopyList(jobCopies) };
         }
         return jobs;
     }

@@ -1,4 +1,5 @@
 using Backy.Daemon.Config;
+using Backy.Storage.Copies;
 using Backy.Storage.IO;
 using Backy.Storage.Jobs;
 
@@ -17,6 +18,11 @@ public static class JobConfigFile
         Directory.CreateDirectory(jobDir);
         var path = Path.Combine(jobDir, JobConfig.FileName);
         var content = new JobConfig(new SourceConfig(job.Source.Type, job.Source.Settings), job.Schedule).Serialize();
+        // The resolved copy targets, so that `backy copy` runs stand-alone; their own section (JobCopies).
+        if (job.Copies.Targets.Count > 0)
+            content += YamlTree.Serialize(new YamlDotNet.RepresentationModel.YamlMappingNode { { JobCopies.Key, JobCopies.ToYaml(job.Copies.Targets) } });
+        // A secret written inline in backy.conf is copied too: then only the owner may read the file.
+        var mode = job.Copies.Targets.Any(t => t.SecretKey is not null) ? UnixFileMode.UserRead | UnixFileMode.UserWrite : (UnixFileMode?)null;
         try
         {
             if (File.Exists(path) && File.ReadAllText(path) == content)
@@ -26,7 +32,7 @@ public static class JobConfigFile
         {
             // Unreadable: rewrite it.
         }
-        DurableFile.WriteAllText(path, content);
+        DurableFile.WriteAllText(path, content, mode);
         return true;
     }
 }

@@ -151,9 +151,9 @@ public sealed partial class JobRegistry : IJobScheduler
         ConfigChanged?.Invoke(next);
     }
 
-    /// <summary>Schedule is compared by content (it is a class), the source by its values.</summary>
+    /// <summary>Schedule is compared by content (it is a class), the source and copy targets by their values.</summary>
     private static bool SameJob(JobDefinition a, JobDefinition b) =>
-        a.ScheduleName == b.ScheduleName && a.Source == b.Source
+        a.ScheduleName == b.ScheduleName && a.Source == b.Source && a.Copies == b.Copies
         && a.Schedule.Intervals.SequenceEqual(b.Schedule.Intervals);
 
     private JobLoop NewLoop(JobDefinition definition)

@@ -1,6 +1,7 @@
 using Backy.Daemon.Config;
 using Backy.Daemon.Peers;
 using Backy.Storage;
+using Backy.Storage.Copies;
 using Microsoft.Extensions.Logging;
 
 namespace Backy.Daemon.Workers;
@@ -29,6 +30,7 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
         await peerSync.PullAsync(job, jobDir, peers, taskId, cancellationToken).ConfigureAwait(false);
         await launcher.RunWorkerAsync([.. Common(), "expire"], cancellationToken).ConfigureAwait(false);
         await peerSync.PushAsync(job, jobDir, peers, taskId, cancellationToken).ConfigureAwait(false);
+        await CopyAsync(job, jobDir, Common(), cancellationToken).ConfigureAwait(false);
         await launcher.RunWorkerAsync([.. Common(), "purge"], cancellationToken).ConfigureAwait(false);
         if (callback is not null)
         {
@@ -49,6 +51,35 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
 
     [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "{Job}: backup-completed-callback not run (the backup stands): status failed: {Reason}")]
     private static partial void LogNoStatusForCallback(ILogger logger, string job, string reason);
+
+    /// <summary>
+    /// The off-site copies of the job (<c>copies:</c> in its config), after expire so that the copy gets the new
+    /// revision at once. A failed copy never fails the backup: it is a warning here, recorded by the worker in
+    /// copies/NAME.status (which `client check` reads: WARNING when a copy falls behind); the next run tries again.
+    /// </summary>
+    private async Task CopyAsync(string job, string jobDir, string[] common, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (JobCopies.Load(Path.Combine(jobDir, Backy.Storage.Jobs.JobConfig.FileName)).Count == 0)
+                return;
+        }
+        catch (Backy.Storage.BackyException)
+        {
+            return; // the backup itself already read this config; a broken copies: section is the copy's error, reported by the worker
+        }
+        try
+        {
+            await launcher.RunWorkerAsync([.. common, "copy"], cancellationToken).ConfigureAwait(false);
+        }
+        catch (Backy.Storage.BackyException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogCopyFailed(logger, job, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "copy of {Job} failed (the backup is not affected): {Reason}")]
+    private static partial void LogCopyFailed(ILogger logger, string job, string reason);
 
     [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "backing up {Job} with tags {Tags}")]
     private static partial void LogBackup(ILogger logger, string job, string tags);
