@@ -52,19 +52,27 @@ public sealed partial class CopyEngine
         await _copy.OpenAsync(create: true, cancellationToken).ConfigureAwait(false);
 
         var there = await _copy.ListRevisionIdsAsync(cancellationToken).ConfigureAwait(false);
+        // Expired from the copy by its own retention: never uploaded again.
+        var expired = CopyRetention.ReadExpired(ExpiredPath);
         var todo = new List<Revision>();
-        foreach (var r in _job.CompleteRevisions().Where(r => r.IsLocal && !there.Contains(r.Id)))
+        foreach (var r in _job.CompleteRevisions().Where(r => r.IsLocal && !there.Contains(r.Id) && !expired.Contains(r.Id)))
         {
             if (Legacy.LegacyFormat.IsLegacy(r.BackendType)) _logger.CopySkipped(r.Id, "in the original's format (run upgrade first)");
             else if (r.Trust == Trust.Distrusted) _logger.CopySkipped(r.Id, "distrusted (verify it first)");
             else todo.Add(r);
         }
+        await RemoveStalePendingAsync(todo, cancellationToken).ConfigureAwait(false);
         if (todo.Count == 0)
-        {
             _logger.CopyUpToDate(_copy.Url, there.Count);
-            return new CopyResult(0, 0, 0, there.Count);
-        }
+        else
+            await CopyRevisionsAsync(todo, there.Count, clock, cancellationToken).ConfigureAwait(false);
+        return await ExpireAndPurgeAsync(todo, cancellationToken).ConfigureAwait(false);
+    }
 
+    private long _chunks, _bytes;
+
+    private async Task CopyRevisionsAsync(List<Revision> todo, int there, Stopwatch clock, CancellationToken cancellationToken)
+    {
         var maps = todo.ToDictionary(r => r.Id, r => _job.ReadChunkMap(r));
         using var record = await OpenRecordAsync(maps.Values, cancellationToken).ConfigureAwait(false);
         long chunks = 0, bytes = 0;
@@ -78,8 +86,38 @@ public sealed partial class CopyEngine
             }
         }
         finally { record.Flush(); }
+        _chunks = chunks;
+        _bytes = bytes;
         _logger.CopyFinished(_copy.Url, todo.Count, chunks, bytes, clock.Elapsed.TotalSeconds);
-        return new CopyResult(todo.Count, chunks, bytes, there.Count + todo.Count);
+    }
+
+    /// <summary>The copy's own retention (when the job has a schedule), then a purge of unreferenced chunk objects.
+    /// A purge that removed anything puts the chunk record in doubt: the next copy rebuilds it from a listing.</summary>
+    private async Task<CopyResult> ExpireAndPurgeAsync(List<Revision> copied, CancellationToken cancellationToken)
+    {
+        var expired = 0;
+        if (File.Exists(_job.ConfigPath) && _job.LoadConfig().Schedule is { } schedule)
+            expired = (await new CopyRetention(_copy, _logger, _time, _target.ObjectLockDays)
+                .ExpireAsync(schedule, ExpiredPath, cancellationToken).ConfigureAwait(false));
+        var purged = await new CopyPurge(_copy, _logger, _time).PurgeAsync(PurgeGrace, cancellationToken).ConfigureAwait(false);
+        if (purged > 0) File.Delete(RecordPath);
+        var inCopy = (await _copy.ListRevisionIdsAsync(cancellationToken).ConfigureAwait(false)).Count;
+        return new CopyResult(copied.Count, _chunks, _bytes, inCopy, expired, purged);
+    }
+
+    /// <summary>How old an unreferenced chunk object must be before a purge removes it (<see cref="CopyPurge.DefaultGrace"/>).</summary>
+    public TimeSpan PurgeGrace { get; init; } = CopyPurge.DefaultGrace;
+
+    public string ExpiredPath => Path.Combine(_job.Path, "copies", _target.Name + ".expired");
+
+    /// <summary>Pending maps of revisions this copy will not finish (gone locally, expired) would pin their chunks forever.</summary>
+    private async Task RemoveStalePendingAsync(List<Revision> todo, CancellationToken cancellationToken)
+    {
+        var keep = todo.Select(r => CopyLayout.Pending(r.Id)).ToHashSet(StringComparer.Ordinal);
+        var stale = new List<string>();
+        await foreach (var o in _copy.Store.ListAsync(_copy.JobPrefix + CopyLayout.PendingPrefix, recursive: true, cancellationToken).ConfigureAwait(false))
+            if (!keep.Contains(o.Key[_copy.JobPrefix.Length..])) stale.Add(o.Key[_copy.JobPrefix.Length..]);
+        foreach (var key in stale) await _copy.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
     private string LockPath()
@@ -130,4 +168,6 @@ public sealed partial class CopyEngine
 /// <param name="Chunks">Chunk objects uploaded.</param>
 /// <param name="Bytes">Bytes of chunk objects uploaded.</param>
 /// <param name="RevisionsInCopy">Visible revisions in the copy afterwards.</param>
-public sealed record CopyResult(int Revisions, long Chunks, long Bytes, int RevisionsInCopy);
+/// <param name="Expired">Revisions removed from the copy by its retention.</param>
+/// <param name="Purged">Unreferenced chunk objects removed.</param>
+public sealed record CopyResult(int Revisions, long Chunks, long Bytes, int RevisionsInCopy, int Expired = 0, int Purged = 0);

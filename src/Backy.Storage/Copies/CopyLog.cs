@@ -31,4 +31,16 @@ internal static partial class CopyLog
 
     [LoggerMessage(1721, LogLevel.Error, "Revision {Revision} in {Url} is damaged: {Reason}")]
     public static partial void CopyRevisionDamaged(this ILogger logger, string revision, string url, string reason);
+
+    [LoggerMessage(1730, LogLevel.Information, "Revision {Revision} in {Url}: expired tags {Tags}")]
+    public static partial void CopyTagsExpired(this ILogger logger, string revision, string url, string tags);
+
+    [LoggerMessage(1731, LogLevel.Information, "Revision {Revision} removed from {Url} (expired)")]
+    public static partial void CopyRevisionRemoved(this ILogger logger, string revision, string url);
+
+    [LoggerMessage(1732, LogLevel.Information, "Revision {Revision} in {Url} has expired but stays until its object lock ends at {Until}")]
+    public static partial void CopyRevisionLocked(this ILogger logger, string revision, string url, DateTimeOffset until);
+
+    [LoggerMessage(1733, LogLevel.Information, "Purge of {Url}: {Removed} unreferenced chunk objects removed, {Kept} kept")]
+    public static partial void CopyPurged(this ILogger logger, string url, int removed, int kept);
 }

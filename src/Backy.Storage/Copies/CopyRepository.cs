@@ -91,9 +91,12 @@ public sealed class CopyRepository
         return r;
     }
 
-    public async Task<ChunkMap> ReadChunkMapAsync(string id, CancellationToken cancellationToken)
+    public Task<ChunkMap> ReadChunkMapAsync(string id, CancellationToken cancellationToken) =>
+        ReadChunkMapAtAsync(CopyLayout.ChunkMap(id), cancellationToken);
+
+    /// <summary>A chunk map under any name (a revision's, or a pending one).</summary>
+    public async Task<ChunkMap> ReadChunkMapAtAsync(string key, CancellationToken cancellationToken)
     {
-        var key = CopyLayout.ChunkMap(id);
         var bytes = await ReadAsync(key, cancellationToken).ConfigureAwait(false);
         try { return ChunkMapReader.Parse(bytes, Describe(key)); }
         catch (BackyException e) when (e is not CopyDamagedException) { throw new CopyDamagedException(Describe(key), e.Message); }

@@ -40,7 +40,7 @@ public static class CopyCommand
                     var repository = new CopyRepository(store, target.JobPrefix(ctx.Job.Name), CopyCipher.FromKeyFile(target.EncryptionKeyFile));
                     var result = await new CopyEngine(ctx.Job, target, repository, ctx.Logger, ctx.Time).CopyAsync(token).ConfigureAwait(false);
                     new CopyStatusFile(started, started, null, url).Write(ctx.Job.Path, target.Name);
-                    await ctx.Out.WriteLineAsync($"{target.Name}: {result.Revisions} revision(s), {result.Chunks} chunk(s) ({Humanize.Size(result.Bytes)}) copied to {url}; {result.RevisionsInCopy} in the copy").ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync($"{target.Name}: {result.Revisions} revision(s), {result.Chunks} chunk(s) ({Humanize.Size(result.Bytes)}) copied to {url}; {result.RevisionsInCopy} in the copy; {result.Expired} expired, {result.Purged} unreferenced chunk object(s) purged").ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
                 {
