@@ -17,5 +17,9 @@ public sealed record ApiConfig
     /// <summary><c>tls-cert</c> / <c>tls-key</c>: PEM certificate (chain) and private key files.
     /// Both or neither; with them the API speaks HTTPS (peers talk across networks).</summary>
     public string? TlsCert { get; init; }
+
+    /// <summary><c>metrics-port</c>: where <c>GET /metrics</c> (Prometheus, plain HTTP/1.1) listens on the same
+    /// addresses; null = no metrics endpoint.</summary>
+    public int? MetricsPort { get; init; }
     public string? TlsKey { get; init; }
 }

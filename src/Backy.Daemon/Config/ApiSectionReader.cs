@@ -13,7 +13,7 @@ internal static class ApiSectionReader
         var m = errors.Mapping(node, path, required: false);
         if (m is null)
             return config;
-        errors.RejectUnknownKeys(m, path, "addrs", "port", "tokens", "cli-default", "tls-cert", "tls-key");
+        errors.RejectUnknownKeys(m, path, "addrs", "port", "tokens", "cli-default", "tls-cert", "tls-key", "metrics-port");
 
         if (errors.Scalar(YamlErrors.Get(m, "addrs"), "api.addrs", required: false) is { } addrs)
         {
@@ -25,6 +25,8 @@ internal static class ApiSectionReader
         // 0 = any free port: only useful for tests that run several daemons side by side.
         if (errors.Integer(YamlErrors.Get(m, "port"), "api.port", 0, 65535) is { } port)
             config = config with { Port = port };
+        if (errors.Integer(YamlErrors.Get(m, "metrics-port"), "api.metrics-port", 0, 65535) is { } metricsPort)
+            config = config with { MetricsPort = metricsPort };
 
         if (errors.Mapping(YamlErrors.Get(m, "tokens"), "api.tokens", required: false) is { } tm)
         {

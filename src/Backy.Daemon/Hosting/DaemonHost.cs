@@ -1,4 +1,5 @@
 using Backy.Daemon.Api;
+using Backy.Daemon.Metrics;
 using Backy.Daemon.Config;
 using Backy.Storage.Logging;
 using Backy.Daemon.Peers;
@@ -135,6 +136,8 @@ public static partial class DaemonHost
                 services.AddHostedService<SchedulerService>();
                 services.AddHostedService<SighupReload>();
                 services.AddHostedService<Housekeeping>();
+                services.AddSingleton<MetricsServer>();
+                services.AddHostedService(sp => sp.GetRequiredService<MetricsServer>());
             });
         return builder.Build();
     }

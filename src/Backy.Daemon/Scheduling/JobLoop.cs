@@ -237,11 +237,13 @@ public sealed partial class JobLoop
             _lastError = null;
             _status = JobStatus.Finished;
         }
+        Metrics.DaemonMeter.OnBackupFinished(success: true);
         LogSucceeded(_services.Logger, Name, took.TotalSeconds);
     }
 
     private void Failed(Exception e)
     {
+        Metrics.DaemonMeter.OnBackupFinished(success: false);
         int failures;
         lock (_gate)
         {

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Backy.Tests.Daemon.Support;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace Backy.Tests.Daemon;
+
+/// <summary>The daemon's /metrics with the real worker, scraped by a real Prometheus and linted by promtool.</summary>
+public partial class MetricsTests
+{
+    static string RealWorker => Path.Combine(TestContext.CurrentContext.TestDirectory, "backy-worker");
+
+    [Test, Category("Slow"), CancelAfter(300_000)]
+    public async Task A_real_Prometheus_scrapes_the_job_metrics_of_a_real_daemon(CancellationToken ct)
+    {
+        RequireTool("prometheus");
+        await using var bed = new DaemonTestBed();
+        var image = Path.Combine(bed.Root, "vm.img");
+        await File.WriteAllBytesAsync(image, RandomBytes(9 << 20), ct);
+        var metricsPort = FreePort();
+        File.WriteAllText(bed.ConfigPath, $$$"""
+            global: {base-dir: {{{bed.BaseDir}}}}
+            api: {addrs: 127.0.0.1, port: 0, metrics-port: {{{metricsPort}}}}
+            schedules:
+              fast: {often: {interval: 2s, keep: 3}}
+            jobs:
+              vm: {schedule: fast, source: {type: file, filename: {{{image}}}}}
+            """);
+        await using var daemon = DaemonProcess.Start(bed.ConfigPath, bed.LogPath, new Dictionary<string, string?> { ["BACKY_WORKER"] = RealWorker });
+        await DaemonTestBed.WaitUntilAsync(() => bed.Log.Contains("vm: finished"), ct);
+
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", ct);
+
+        Assert.Multiple(() =>
+        {
+            // Every 2 s a backup (the first one soon after start), keep 3: 1 to 3 revisions, and more runs than that.
+            Assert.That(Value(text, "backy_job_revisions{job=\"vm\",server=\"\"}"), Is.InRange(1, 3));
+            Assert.That(Value(text, "backy_job_stored_bytes{job=\"vm\"}"), Is.GreaterThan(9 << 20), "random data does not compress");
+            Assert.That(Value(text, "backy_job_last_bytes_written{job=\"vm\"}"), Is.GreaterThanOrEqualTo(0));
+            Assert.That(Value(text, "backy_backups_total{result=\"success\"}"), Is.GreaterThanOrEqualTo(1));
+            Assert.That(Value(text, "backy_backups_total{result=\"failure\"}"), Is.Zero);
+            Assert.That(Value(text, "backy_job_consecutive_failures{job=\"vm\"}"), Is.Zero);
+            Assert.That(Value(text, "backy_job_sla_overdue_seconds{job=\"vm\"}"), Is.Zero);
+            Assert.That(Value(text, "backy_workers_limit"), Is.EqualTo(1));
+            Assert.That(Value(text, "backy_jobs_waiting{reason=\"deadline\"}") + Value(text, "backy_workers_busy"), Is.EqualTo(1),
+                "the one job either waits for its deadline or runs");
+            var lastSuccess = Value(text, "backy_job_last_success_timestamp_seconds{job=\"vm\"}");
+            Assert.That(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - lastSuccess, Is.InRange(0, 300));
+            Assert.That(text, Does.Match("backy_build_info\\{version=\"[^\"]+\"\\} 1"));
+        });
+
+        var lint = await CliWrap.Cli.Wrap("promtool").WithArguments(["check", "metrics"])
+            .WithStandardInputPipe(PipeSource.FromString(text)).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(ct);
+        Assert.That(lint.ExitCode, Is.Zero, "promtool check metrics: " + lint.StandardOutput + lint.StandardError);
+
+        var exposed = MetricName().Matches(text).Select(m => m.Value).ToHashSet();
+        var queried = MetricName().Matches(File.ReadAllText(Path.Combine(RepoRoot(), "deploy", "grafana-dashboard.json")))
+            .Concat(MetricName().Matches(File.ReadAllText(Path.Combine(RepoRoot(), "deploy", "backy.rules.yml"))))
+            .Select(m => m.Value).ToHashSet();
+        Assert.That(queried.Except(exposed), Is.Empty, "metrics the dashboard or the alert rules query but /metrics lacks");
+
+        await using var prometheus = await StartPrometheusAsync(bed.Root, metricsPort, ct);
+        var revisions = await prometheus.QueryUntilAsync("backy_job_revisions{job=\"vm\",server=\"\"}", ct);
+        Assert.That(revisions, Is.InRange(1, 3), "the value Prometheus scraped");
+    }
+
+    [Test]
+    public async Task The_alert_rules_pass_promtool()
+    {
+        RequireTool("promtool");
+        var r = await CliWrap.Cli.Wrap("promtool").WithArguments(["check", "rules", Path.Combine(RepoRoot(), "deploy", "backy.rules.yml")])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
+        Assert.That(r.ExitCode, Is.Zero, r.StandardOutput + r.StandardError);
+        Assert.That(r.StandardOutput, Does.Contain("SUCCESS"));
+    }
+
+    static void RequireTool(string name)
+    {
+        if (File.Exists("/usr/bin/" + name)) return;
+        if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail($"{name} is not installed (scripts/install-deps installs prometheus)");
+        Assert.Ignore($"{name} is not installed");
+    }
+
+    /// <summary>The value of one exposed sample, by its exact name and labels.</summary>
+    static double Value(string text, string series)
+    {
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+                   ?? throw new AssertionException($"/metrics has no sample {series}");
+        return double.Parse(line[(series.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    static byte[] RandomBytes(int n)
+    {
+        var b = new byte[n];
+        new Random(5).NextBytes(b);
+        return b;
+    }
+
+    static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    static string RepoRoot()
+    {
+        var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "backy.sln"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("backy.sln not found above the test assembly");
+    }
+
+    static async Task<PrometheusServer> StartPrometheusAsync(string root, int target, CancellationToken ct)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(root, "prometheus")).FullName;
+        var config = Path.Combine(dir, "prometheus.yml");
+        File.WriteAllText(config, $$$"""
+            global: {scrape_interval: 1s}
+            scrape_configs:
+              - job_name: backy
+                honor_labels: true
+                static_configs: [{targets: ['127.0.0.1:{{{target}}}']}]
+            """);
+        var port = FreePort();
+        var kill = new CancellationTokenSource();
+        var task = CliWrap.Cli.Wrap("prometheus")
+            .WithArguments([$"--config.file={config}", $"--storage.tsdb.path={dir}/data", $"--web.listen-address=127.0.0.1:{port}"])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(kill.Token);
+        return new PrometheusServer(port, task, kill);
+    }
+
+    sealed class PrometheusServer(int port, CommandTask<BufferedCommandResult> task, CancellationTokenSource kill) : IAsyncDisposable
+    {
+        readonly HttpClient _http = new();
+
+        /// <summary>Polls the HTTP API's instant query until the series has a value.</summary>
+        public async Task<double> QueryUntilAsync(string query, CancellationToken ct)
+        {
+            var url = $"http://127.0.0.1:{port}/api/v1/query?query={Uri.EscapeDataString(query)}";
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (task.Task.IsCompleted) Assert.Fail("prometheus exited: " + (await task).StandardError);
+                try
+                {
+                    using var doc = JsonDocument.Parse(await _http.GetStringAsync(url, ct));
+                    var result = doc.RootElement.GetProperty("data").GetProperty("result");
+                    if (result.GetArrayLength() > 0)
+                        return double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
+                }
+                catch (HttpRequestException) { } // not listening yet
+                await Task.Delay(500, ct);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await kill.CancelAsync();
+            try { await task; } catch (OperationCanceledException) { }
+            _http.Dispose();
+            kill.Dispose();
+        }
+    }
+
+    [GeneratedRegex(@"\bbacky_[a-z_]+")]
+    private static partial Regex MetricName();
+}
