@@ -133,7 +133,7 @@ public sealed partial class BackupEngine
     private static bool IsStale(Revision r) => !r.IsComplete && r.IsLocal;
 
     /// <summary>
-    /// The parent's chunk map, or null when it cannot be read: the parent only saves work (hash shortcut,
+    /// The parent's chunk map, or null when it cannot be read: the parent only saves work (diff mode,
     /// diff), so a backup without it is still complete and correct.
     /// </summary>
     private ChunkMap? ReadParentMap(Revision? parent)

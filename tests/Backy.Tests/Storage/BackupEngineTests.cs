@@ -151,7 +151,7 @@ public class BackupEngineTests
         var path = t.Job.Chunks.PathOf(t.Job.ReadChunkMap(first).Entries[0]);
         var stamp = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(path, stamp);
-        t.Job.RemoveRevision(first.Id); // no parent: the chunk exists but no parent hash shortcut applies
+        t.Job.RemoveRevision(first.Id); // no parent: the chunk exists and nothing but its existence is looked at
 
         await Engine(t).BackupAsync(new MemorySource { Image = image }, ["daily"], CancellationToken.None);
 
