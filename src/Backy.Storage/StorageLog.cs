@@ -44,6 +44,12 @@ internal static partial class StorageLog
     [LoggerMessage(1021, LogLevel.Information, "Restore of {Revision} finished in {Seconds:F2} s")]
     public static partial void RestoreFinished(this ILogger logger, string revision, double seconds);
 
+    [LoggerMessage(1022, LogLevel.Warning, "Restore found a bad chunk: waiting up to {Seconds:F0} s for the backup lock to distrust all revisions")]
+    public static partial void RestoreDistrustWaiting(this ILogger logger, double seconds);
+
+    [LoggerMessage(1023, LogLevel.Error, "The backup lock stayed held for {Seconds:F0} s: the revisions were NOT distrusted; run distrust when the running command is done")]
+    public static partial void RestoreDistrustTimedOut(this ILogger logger, double seconds);
+
     [LoggerMessage(1030, LogLevel.Information, "Verifying revision {Revision}: {Chunks} chunks to read, {Shared} more read already by this verify")]
     public static partial void VerifyStarted(this ILogger logger, string revision, int chunks, int shared);
 

@@ -82,8 +82,7 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
     {
         // A linked .rev is not a revision of this directory (listing skips it too); following it
         // would read, and with autoremove act on, another directory's revision.
-        var path = directory.RevisionPath(request.Revision);
-        if (!File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        if (!directory.HasRevisionFile(request.Revision))
             throw Fail(StatusCode.NotFound, $"no revision {request.Revision} in backup '{directory.Name}'");
         var editor = new RevisionEditor(directory, time, logger);
         try

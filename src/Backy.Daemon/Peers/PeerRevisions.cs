@@ -1,14 +1,14 @@
 using Backy.Storage.Editing;
 using Backy.Storage.Jobs;
-using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Backy.Daemon.Peers;
 
 /// <summary>
 /// The local side of peer sync: metadata-only <c>.rev</c> files (<c>server</c> set, no chunk map)
-/// in a job directory. Every change holds the job's <c>.backup</c> lock, like any revision edit,
-/// but never across a network call.
+/// in a job directory. Every change goes through the job's <see cref="RevisionStore"/> (which holds the
+/// <c>.backup</c> lock), like any revision edit, but never across a network call.
 /// </summary>
 internal static class PeerRevisions
 {
@@ -23,7 +23,7 @@ internal static class PeerRevisions
     /// </summary>
     public static PullResult Merge(JobDirectory job, string server, IReadOnlyList<Revision> remote)
     {
-        using var _ = JobLocks.AcquireBackup(job.Path, $"sync revisions of peer '{server}' into");
+        using var store = RevisionStore.Open(job, $"sync revisions of peer '{server}' into", NullLogger.Instance);
         var local = job.LoadRevisions().ToDictionary(r => r.Id, StringComparer.Ordinal);
         var refused = new List<string>();
         int added = 0, updated = 0, dropped = 0;
@@ -51,11 +51,11 @@ internal static class PeerRevisions
             {
                 added++;
             }
-            job.WriteRevision(incoming);
+            store.Write(incoming);
         }
         foreach (var gone in local.Values.Where(r => r.Server == server && !seen.Contains(r.Id)))
         {
-            job.RemoveRevision(gone.Id);
+            store.Remove(gone.Id);
             dropped++;
         }
         return new PullResult(added, updated, dropped, refused);
@@ -67,9 +67,9 @@ internal static class PeerRevisions
         var stale = job.LoadRevisions().Where(r => !r.IsLocal && !peers.Contains(r.Server)).ToList();
         if (stale.Count == 0)
             return [];
-        using var _ = JobLocks.AcquireBackup(job.Path, "drop revisions of unconfigured peers from");
+        using var store = RevisionStore.Open(job, "drop revisions of unconfigured peers from", NullLogger.Instance);
         foreach (var r in stale)
-            job.RemoveRevision(r.Id);
+            store.Remove(r.Id);
         return stale;
     }
 
@@ -81,17 +81,17 @@ internal static class PeerRevisions
     /// there (<paramref name="removed"/>) or now carries the pushed tags.</summary>
     public static void Pushed(JobDirectory job, Revision pushed, bool removed)
     {
-        using var _ = JobLocks.AcquireBackup(job.Path, $"record pushed tags of peer '{pushed.Server}' in");
+        using var store = RevisionStore.Open(job, $"record pushed tags of peer '{pushed.Server}' in", NullLogger.Instance);
         if (!File.Exists(job.RevisionPath(pushed.Id)))
             return;
         if (removed)
         {
-            job.RemoveRevision(pushed.Id);
+            store.Remove(pushed.Id);
             return;
         }
         var current = job.LoadRevision(pushed.Id);
         current.OrigTags = new SortedSet<string>(pushed.Tags, StringComparer.Ordinal);
-        job.WriteRevision(current);
+        store.Write(current);
     }
 
     /// <summary>The local copy: the peer's tags are both current and original; server is the peer's name here.</summary>

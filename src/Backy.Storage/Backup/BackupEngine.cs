@@ -35,22 +35,22 @@ public sealed partial class BackupEngine
     public async Task<Revision> BackupAsync(IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
     {
         _job.EnsureExists();
-        using var backupLock = JobLocks.AcquireBackup(_job.Path, "back up");
+        using var store = RevisionStore.Open(_job, "back up", _logger);
         Revision revision;
         using (await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false))
-            revision = await BackupLockedAsync(source, tags, cancellationToken).ConfigureAwait(false);
-        await VerifyNewestDistrustedAsync(cancellationToken).ConfigureAwait(false);
+            revision = await BackupLockedAsync(store, source, tags, cancellationToken).ConfigureAwait(false);
+        await VerifyNewestDistrustedAsync(store, cancellationToken).ConfigureAwait(false);
         return revision;
     }
 
-    private async Task<Revision> BackupLockedAsync(IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
+    private async Task<Revision> BackupLockedAsync(RevisionStore store, IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var all = _job.LoadRevisions();
         foreach (var stale in all.Where(IsStale))
         {
             _logger.RemovingIncomplete(stale.Id);
-            _job.RemoveRevision(stale.Id);
+            store.Remove(stale.Id);
         }
         var history = all.Where(r => !IsStale(r)).ToList(); // one scan of the .rev files, not two
         var forced = JobDirectory.AnyDistrusted(history);
@@ -66,7 +66,7 @@ public sealed partial class BackupEngine
             OrigTags = new SortedSet<string>(tags, StringComparer.Ordinal),
         };
         _logger.BackupStarted(_job.Name, revision.Id, string.Join(",", revision.Tags), parent?.Id ?? "(none)");
-        _job.WriteRevision(revision);
+        store.Write(revision);
 
         var success = false;
         ISourceSnapshot? snapshot = null;
@@ -104,7 +104,7 @@ public sealed partial class BackupEngine
             revision.ExtraStats["chunks_written"] = chunksWritten.ToString(System.Globalization.CultureInfo.InvariantCulture);
             revision.ExtraStats["image_size"] = snapshot.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
             revision.Duration = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
-            _job.WriteRevision(revision);
+            store.Write(revision);
             success = true;
             _logger.BackupFinished(_job.Name, revision.Id, snapshot.Size, chunksWritten, bytesWritten, clock.Elapsed.TotalSeconds);
             return revision;
@@ -112,14 +112,14 @@ public sealed partial class BackupEngine
         catch (ChunkCorruptedException e)
         {
             _logger.IntegrityError(e.Message);
-            DistrustAllLocal();
+            store.DistrustAll(e.Message);
             throw new BackyException($"backup of '{_job.Path}' failed: {e.Message}; all revisions are now distrusted", e);
         }
         finally
         {
             if (!success)
             {
-                _job.RemoveRevision(revision.Id);
+                store.Remove(revision.Id);
                 _logger.RemovedFailed(revision.Id);
             }
             if (snapshot is not null)
@@ -130,7 +130,12 @@ public sealed partial class BackupEngine
         }
     }
 
-    private static bool IsStale(Revision r) => !r.IsComplete && r.IsLocal;
+    /// <summary>
+    /// Only what our own backup writes before it finishes: our format, local, no duration, nothing but
+    /// <c>bytes_written: 0</c> in its stats (<see cref="RevisionFile.Parse"/> makes anything else damaged, and a
+    /// damaged revision is never listed here). An interrupted revision of the original's formats is left alone.
+    /// </summary>
+    private static bool IsStale(Revision r) => !r.IsComplete && r.IsLocal && r.BackendType == Revision.OurBackendType;
 
     /// <summary>
     /// The parent's chunk map, or null when it cannot be read: the parent only saves work (diff mode,
@@ -147,20 +152,11 @@ public sealed partial class BackupEngine
         }
     }
 
-    private void DistrustAllLocal()
-    {
-        foreach (var r in _job.LoadRevisions().Where(r => r.IsLocal && r.IsComplete && r.Trust != Trust.Distrusted))
-        {
-            r.Trust = Trust.Distrusted;
-            _job.WriteRevision(r);
-        }
-    }
-
-    private async Task VerifyNewestDistrustedAsync(CancellationToken cancellationToken)
+    private async Task VerifyNewestDistrustedAsync(RevisionStore store, CancellationToken cancellationToken)
     {
         var newest = _job.CompleteRevisions().LastOrDefault(r => r.IsLocal && r.Trust == Trust.Distrusted);
         if (newest is null) return;
-        // Still under the backup lock: nothing changes revisions meanwhile.
-        await new RevisionVerifier(_job, _logger, _settings).VerifyAsync([newest], cancellationToken).ConfigureAwait(false);
+        // Still under the backup lock (the store holds it): nothing changes revisions meanwhile.
+        await new RevisionVerifier(store, _logger, _settings).VerifyAsync([newest], cancellationToken).ConfigureAwait(false);
     }
 }

@@ -15,6 +15,19 @@ public static class ChunkMapReader
         return Parse(bytes, path);
     }
 
+    /// <summary>True when the file starts with our chunk map magic (readable or not beyond that); false when it is
+    /// missing, unreadable or something else (an old-format map or image).</summary>
+    public static bool IsOurFormat(string path)
+    {
+        Span<byte> head = stackalloc byte[8];
+        try
+        {
+            using var f = File.OpenHandle(path);
+            return RandomAccess.Read(f, head, 0) == head.Length && head.SequenceEqual(ChunkMapFormat.Magic);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     public static ChunkMap Parse(ReadOnlySpan<byte> bytes, string pathForErrors)
     {
         BackyException Bad(string reason) => new($"chunk map '{pathForErrors}' is corrupt - {reason}");

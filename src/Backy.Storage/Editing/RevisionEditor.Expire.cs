@@ -1,3 +1,4 @@
+using Backy.Storage.Revisions;
 using Backy.Storage.Schedules;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ public sealed partial class RevisionEditor
     /// </summary>
     public RetentionResult Expire()
     {
-        using var _ = Lock("expire");
+        using var store = Lock("expire");
         // Without a schedule every tag would count as "of a former schedule" and every revision
         // would go: refuse instead of deleting a job's backups over a missing config key.
         var schedule = job.LoadConfig().Schedule
@@ -25,12 +26,12 @@ public sealed partial class RevisionEditor
             r.Tags = new SortedSet<string>(change.RemainingTags, StringComparer.Ordinal);
             LogTagsExpired(logger, r.Id, TagActions.Show(change.RemovedTags));
             if (r.Tags.Count > 0)
-                job.WriteRevision(r);
+                store.Write(r);
         }
         // A peer revision that had no tags before is already pending removal: nothing to write.
         var changed = result.Changes.Select(c => c.Id).ToHashSet();
         foreach (var r in result.Deleted.Select(id => byId[id]).Where(r => r.IsLocal || changed.Contains(r.Id)))
-            Remove(r);
+            Remove(store, r);
         return result;
     }
 

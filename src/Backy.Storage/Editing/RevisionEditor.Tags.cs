@@ -20,7 +20,7 @@ public sealed partial class RevisionEditor
     public TagChange EditTags(TagAction action, string spec, IReadOnlySet<string> tags,
         IReadOnlySet<string>? expect = null, bool autoremove = false, bool force = false)
     {
-        using var _ = Lock("change tags of");
+        using var store = Lock("change tags of");
         var revision = job.Resolve(spec, job.LoadRevisions());
         if (!force && action.NeedsValidation())
             TagValidation.Validate(LoadSchedule(), tags, force);
@@ -33,11 +33,11 @@ public sealed partial class RevisionEditor
         LogTagsChanged(logger, revision.Id, TagActions.Show(old), TagActions.Show(revision.Tags));
         if (revision.Tags.Count == 0 && autoremove)
         {
-            Remove(revision);
+            Remove(store, revision);
             return new TagChange(revision, old, Removed: true);
         }
         if (!revision.Tags.SameAs(old))
-            job.WriteRevision(revision);
+            store.Write(revision);
         return new TagChange(revision, old, Removed: false);
     }
 

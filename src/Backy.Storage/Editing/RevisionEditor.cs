@@ -1,5 +1,4 @@
 using Backy.Storage.Jobs;
-using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
 using Backy.Storage.Schedules;
 using Microsoft.Extensions.Logging;
@@ -18,24 +17,21 @@ namespace Backy.Storage.Editing;
 /// </remarks>
 public sealed partial class RevisionEditor(JobDirectory job, TimeProvider clock, ILogger logger)
 {
-    private FileLock Lock(string action)
-    {
-        job.EnsureExists();
-        return JobLocks.AcquireBackup(job.Path, action);
-    }
+    /// <summary>The job's revision store: the <c>.backup</c> lock, held for the whole read-modify-write.</summary>
+    private RevisionStore Lock(string action) => RevisionStore.Open(job, action, logger);
 
     /// <summary>Deletes a local revision; marks a peer revision for removal on its peer.</summary>
     /// <returns>True when the revision's files were deleted.</returns>
-    private bool Remove(Revision revision)
+    private bool Remove(RevisionStore store, Revision revision)
     {
         if (revision.IsLocal)
         {
-            job.RemoveRevision(revision.Id);
+            store.Remove(revision.Id);
             LogRemoved(logger, revision.Id);
             return true;
         }
         revision.Tags = new SortedSet<string>(StringComparer.Ordinal);
-        job.WriteRevision(revision);
+        store.Write(revision);
         LogPeerRemovalPending(logger, revision.Id, revision.Server);
         return false;
     }
@@ -49,17 +45,17 @@ public sealed partial class RevisionEditor(JobDirectory job, TimeProvider clock,
     /// <returns>The id of the revision removed.</returns>
     public string Forget(string spec)
     {
-        using var _ = Lock("forget a revision of");
+        using var store = Lock("forget a revision of");
         if (job.DamagedRevision(spec.Trim()) is { } bad)
         {
             // Only by its exact id: removing a revision whose metadata cannot be read is the operator's call.
-            job.RemoveRevision(bad.Id);
+            store.Remove(bad.Id);
             LogRemovedDamaged(logger, bad.Id, bad.Reason);
             return bad.Id;
         }
         // forget is the one command for an incomplete revision, by its id (RevisionSpec).
         var revision = job.Resolve(spec, job.LoadRevisions(), incompleteById: true);
-        Remove(revision);
+        Remove(store, revision);
         return revision.Id;
     }
 

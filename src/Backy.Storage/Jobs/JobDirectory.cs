@@ -97,16 +97,7 @@ public sealed class JobDirectory
         return revision;
     }
 
-    private bool HasOurChunkMap(string id)
-    {
-        Span<byte> head = stackalloc byte[8];
-        try
-        {
-            using var f = File.OpenHandle(ChunkMapPath(id));
-            return RandomAccess.Read(f, head, 0) == head.Length && head.SequenceEqual(ChunkMapFormat.Magic);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
+    private bool HasOurChunkMap(string id) => ChunkMapReader.IsOurFormat(ChunkMapPath(id));
 
     /// <summary>
     /// <see cref="RevisionSpec.Resolve"/>, but a spec naming a damaged revision gets the reason instead of
@@ -131,6 +122,14 @@ public sealed class JobDirectory
 
     public Revision LoadRevision(string id) => RevisionFile.Read(RevisionPath(id));
 
+    /// <summary>True when <c>&lt;id&gt;.rev</c> exists as a file of this directory (a symbolic link is not one:
+    /// listing skips it, and following it would act on another directory's revision).</summary>
+    public bool HasRevisionFile(string id)
+    {
+        var path = RevisionPath(id);
+        return File.Exists(path) && new FileInfo(path).LinkTarget is null;
+    }
+
     /// <summary>Parent for a new backup: the newest complete, not distrusted, local revision.</summary>
     public static Revision? SelectParent(IEnumerable<Revision> history) =>
         history.Where(r => r.IsComplete && r.IsLocal && r.Trust != Trust.Distrusted && r.BackendType == Revision.OurBackendType)
@@ -140,20 +139,7 @@ public sealed class JobDirectory
 
     public bool HasChunkMap(string id) => File.Exists(ChunkMapPath(id));
 
-    /// <summary>Writes the .rev atomically; complete revisions are made read-only.</summary>
-    public void WriteRevision(Revision revision) =>
-        RevisionFile.Write(RevisionPath(revision.Id), revision, readOnly: revision.IsComplete);
-
-    /// <summary>
-    /// Removes a revision: the .rev first (so it stops being listed), then the chunk map. A crash in
-    /// between leaves a chunk map without .rev, which purge deletes.
-    /// </summary>
-    public void RemoveRevision(string id)
-    {
-        File.Delete(RevisionPath(id));
-        File.Delete(ChunkMapPath(id));
-        IO.DurableFile.FsyncDirectory(Path);
-    }
+    // Writing and removing revisions: RevisionStore, the one writer (it holds the .backup lock).
 
     /// <summary>Chunk map files without a .rev (left by a crash during removal).</summary>
     public IEnumerable<string> OrphanChunkMaps() =>

@@ -31,7 +31,7 @@ public sealed class JobUpgrader
     {
         _job.EnsureExists();
         var report = new UpgradeReport();
-        using var backupLock = JobLocks.AcquireBackup(_job.Path, "upgrade");
+        using var store = RevisionStore.Open(_job, "upgrade", _logger);
         RemoveOriginalLinks();
 
         using (await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false))
@@ -43,7 +43,7 @@ public sealed class JobUpgrader
             throw new BackyException($"cannot upgrade: {scan.Damaged[0].Reason}; repair the file or remove the revision (forget -r {scan.Damaged[0].Id}) first");
         var history = scan.Revisions;
         var references = LegacyReferences.Build(_job.Path, history);
-        var upgrader = new RevisionUpgrader(_job, references) { Checkpoint = Checkpoint };
+        var upgrader = new RevisionUpgrader(store, references) { Checkpoint = Checkpoint };
         var forcedWrite = JobDirectory.AnyDistrusted(history);
 
         foreach (var revision in history.Where(r => LegacyFormat.IsLegacy(r.BackendType)).Reverse())

@@ -23,12 +23,16 @@ namespace Backy.Storage.Legacy;
 /// </summary>
 public sealed class RevisionUpgrader
 {
+    private readonly RevisionStore _store;
     private readonly JobDirectory _job;
     private readonly LegacyReferences _references;
     private readonly LegacyChunkStore _legacyChunks;
 
-    public RevisionUpgrader(JobDirectory job, LegacyReferences references)
+    /// <param name="store">The job's open revision store (the <c>.backup</c> lock): the switch writes the .rev.</param>
+    public RevisionUpgrader(RevisionStore store, LegacyReferences references)
     {
+        _store = store;
+        var job = store.Job;
         _job = job;
         _references = references;
         _legacyChunks = new LegacyChunkStore(job.Chunks.Directory);
@@ -59,7 +63,7 @@ public sealed class RevisionUpgrader
         File.Move(staged, mapPath);
         DurableFile.FsyncDirectory(_job.Path);
         Checkpoint?.Invoke("placed");
-        LegacyRevisionFile.SetBackendType(_job.RevisionPath(revision.Id), Revision.OurBackendType, revision.IsComplete);
+        _store.SetBackendType(revision.Id, Revision.OurBackendType, revision.IsComplete);
         Checkpoint?.Invoke("switched");
 
         File.Delete(parked);

@@ -30,16 +30,14 @@ public static class UpgradeRecovery
         var mapPath = job.ChunkMapPath(id);
         var staged = mapPath + LegacyFormat.StagedMapSuffix;
         var parked = mapPath + LegacyFormat.ParkedSuffix;
-        var revPath = job.RevisionPath(id);
-
-        if (!File.Exists(revPath))
+        if (!job.HasRevisionFile(id))
         {
             // The revision was removed since (forget, expire): its leftovers go too.
             DurableFile.TryDelete(staged);
             DurableFile.TryDelete(parked);
             return;
         }
-        var revision = RevisionFile.Read(revPath);
+        var revision = job.LoadRevision(id);
         if (revision.BackendType == Revision.OurBackendType)
         {
             // S4: switched; only the old data file was still to be deleted.

@@ -47,8 +47,9 @@ public sealed class GarbageCollector
                 orphans++;
             }
             var marked = new HashSet<ChunkId>();
-            // Every revision with data here, complete or not (an incomplete one is deleted by the next backup,
-            // and until then its chunks cost nothing to keep), read through its image whatever its format.
+            // Every chunk map with a .rev beside it, whatever that .rev says: every revision with data here, complete or
+            // not (an incomplete one is deleted by the next backup, and until then its chunks cost nothing to keep), read
+            // through its image whatever its format, and every damaged one (below).
             // Old-format chunks are the original's store, which LegacyPurge sweeps by its own references.
             var scan = _job.ScanRevisions();
             var sweep = true;
@@ -125,11 +126,12 @@ public sealed class GarbageCollector
     /// <summary>
     /// Marks the chunks of revisions whose .rev is damaged. False (sweep nothing) when such a revision's chunk
     /// map exists but cannot be read: its chunks are then unknown, and an unreferenced chunk may be one of them.
+    /// Any file name counts (a damaged .rev's name need not be a well-formed id).
     /// </summary>
     private bool MarkDamaged(IReadOnlyList<DamagedRevision> damaged, HashSet<ChunkId> marked)
     {
         var sweep = true;
-        foreach (var bad in damaged.Where(d => RevisionId.IsValid(d.Id) && _job.HasChunkMap(d.Id)))
+        foreach (var bad in damaged.Where(d => d.Id.Length > 0 && _job.HasChunkMap(d.Id)))
         {
             var map = _job.ChunkMapPath(bad.Id);
             try { Mark(marked, map); }

@@ -20,6 +20,19 @@ public sealed partial class RestoreEngine
     /// </summary>
     public async Task<ChangedRestoreResult> RestoreChangedAsync(Revision revision, IRestoreTarget target, CancellationToken cancellationToken)
     {
+        try { return await RestoreChangedUnderPurgeLockAsync(revision, target, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (Unwrap(e) is BadBlockException bad)
+        {
+            // Outside the shared purge lock, through the revision store (lock order, one writer).
+            var distrust = await DistrustAllAsync(bad.Corruption.Message, cancellationToken).ConfigureAwait(false);
+            throw new BackyException($"{bad.Message}; {distrust}", bad.Corruption);
+        }
+    }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0]) : e;
+
+    private async Task<ChangedRestoreResult> RestoreChangedUnderPurgeLockAsync(Revision revision, IRestoreTarget target, CancellationToken cancellationToken)
+    {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         using var image = RevisionImages.Open(_job, revision);
@@ -94,8 +107,7 @@ public sealed partial class RestoreEngine
         }
         catch (ChunkCorruptedException e)
         {
-            DistrustAllLocal();
-            throw new BackyException($"cannot restore block {block} (offset {block * Blocks.Size}) of revision {revision.Id}: {e.Message}; all revisions are now distrusted", e);
+            throw new BadBlockException($"cannot restore block {block} (offset {block * Blocks.Size}) of revision {revision.Id}: {e.Message}", e);
         }
     }
 

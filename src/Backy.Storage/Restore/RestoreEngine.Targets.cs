@@ -10,20 +10,26 @@ public sealed partial class RestoreEngine
     /// space as zeroes and zeroed otherwise; flushed before returning.
     /// </summary>
     public Task RestoreToTargetAsync(Revision revision, IRestoreTarget target, CancellationToken cancellationToken) =>
-        RunAsync(revision, target.Name, new SeamTarget(target), cancellationToken);
+        RestoreAsync(revision, new SeamTarget(target), cancellationToken);
 
-    /// <summary>The engine's internal target interface over the public seam.</summary>
-    private sealed class SeamTarget(IRestoreTarget target) : ITarget
+    /// <summary>The engine's internal target interface over the public seam. The caller owns (and disposes) the target.</summary>
+    private sealed class SeamTarget(IRestoreTarget target) : IImageTarget
     {
-        // Creating or resizing an image is one short librbd call; the engine's Prepare is synchronous.
-        public void Prepare(long size) => target.PrepareAsync(size, CancellationToken.None).GetAwaiter().GetResult();
+        public string Name => target.Name;
+
+        // Creating or resizing an image is one short librbd call; the engine's Open is synchronous.
+        public void Open(long imageSize, string jobDirectory) => target.PrepareAsync(imageSize, CancellationToken.None).GetAwaiter().GetResult();
 
         public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
             target.WriteAsync(offset, data, cancellationToken);
 
-        public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) =>
+        public ValueTask WriteZerosAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) =>
             target.UnwrittenReadsAsZeroes ? ValueTask.CompletedTask : target.WriteZeroesAsync(offset, zeros.Length, cancellationToken);
 
-        public Task FinishAsync(CancellationToken cancellationToken) => target.FlushAsync(cancellationToken);
+        public Task CompleteAsync(CancellationToken cancellationToken) => target.FlushAsync(cancellationToken);
+
+        public string Abandon() => $"{target.Name} holds a partial image";
+
+        public void Dispose() { }
     }
 }

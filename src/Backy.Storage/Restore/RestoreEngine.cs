@@ -7,14 +7,15 @@ using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Win32.SafeHandles;
 
 namespace Backy.Storage.Restore;
 
 /// <summary>
-/// Writes a revision's image out, read through <see cref="IRevisionImage"/> whatever its format: blocks are read and decoded in parallel (a bounded window ahead of
-/// the writer) and written strictly in order. Holds the shared purge lock, so it runs beside a backup but
-/// a purge waits for it. Regular files keep all-zero blocks as holes; block devices and streams get zeros.
+/// Writes a revision's image out to an <see cref="IImageTarget"/>, read through <see cref="IRevisionImage"/> whatever
+/// its format: blocks are read and decoded in parallel (a bounded window ahead of the writer) and written strictly in
+/// order. Holds the shared purge lock, so it runs beside a backup but a purge waits for it. The image (chunk map) is
+/// opened before the target. A bad chunk distrusts every revision through the job's <see cref="RevisionStore"/> (after
+/// the purge lock is released: lock order). Split by concern: <c>.Distrust</c>.
 /// </summary>
 public sealed partial class RestoreEngine
 {
@@ -30,52 +31,60 @@ public sealed partial class RestoreEngine
         _settings = settings ?? BackupSettings.Default;
     }
 
-    /// <summary>Restores to a stream (stdout for <c>-</c>), in order, holes as zeros.</summary>
+    /// <summary>Restores to a .NET stream, in order, holes as zeros.</summary>
     public Task RestoreToStreamAsync(Revision revision, Stream output, CancellationToken cancellationToken) =>
-        RunAsync(revision, "stdout", new StreamTarget(output), cancellationToken);
+        RestoreAsync(revision, new StreamTarget(output), cancellationToken);
+
+    /// <summary>Restores to stdout (fd 1) by write(2): a reader that closes the pipe is an error, not a success.</summary>
+    public Task RestoreToStdoutAsync(Revision revision, CancellationToken cancellationToken) =>
+        RestoreAsync(revision, new StdoutTarget(), cancellationToken);
+
+    /// <summary>Restores to a path: a regular file, a block or character device, a FIFO (see <see cref="PathTarget"/>).</summary>
+    public Task RestoreToFileAsync(Revision revision, string path, CancellationToken cancellationToken) =>
+        RestoreAsync(revision, new PathTarget(path), cancellationToken);
 
     /// <summary>
-    /// Restores to a file or block device. A regular file is truncated first so that holes stay holes; a
-    /// device (anything under /dev) is overwritten in place, zeros included. Synced before returning.
+    /// Restores <paramref name="revision"/> into <paramref name="target"/> (which this disposes). Any failure after the
+    /// target was opened is one <see cref="BackyException"/> line that ends with what the target holds now
+    /// (<see cref="IImageTarget.Abandon"/>).
     /// </summary>
-    public async Task RestoreToFileAsync(Revision revision, string path, CancellationToken cancellationToken)
+    private async Task RestoreAsync(Revision revision, IImageTarget target, CancellationToken cancellationToken)
     {
-        var device = Path.GetFullPath(path).StartsWith("/dev/", StringComparison.Ordinal);
-        SafeFileHandle handle;
+        using var tracked = new TrackedTarget(target);
         try
         {
-            handle = File.OpenHandle(path, device ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.Read);
+            await RunUnderPurgeLockAsync(revision, tracked, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (BadBlockException e)
         {
-            throw new BackyException($"cannot write restore target '{path}': {e.Message}", e);
+            var left = tracked.Abandon();
+            // Outside the shared purge lock: taking .backup while holding .purge would invert the lock order.
+            var distrust = await DistrustAllAsync(e.Corruption.Message, cancellationToken).ConfigureAwait(false);
+            throw new BackyException($"{e.Message}; {distrust}{left}", e.Corruption);
         }
-        try
+        catch (BackyException e) when (tracked.Opened)
         {
-            using (handle)
-            using (var target = new FileTarget(handle, path, device))
-            {
-                await RunAsync(revision, path, target, cancellationToken).ConfigureAwait(false);
-                DurableFile.FlushToDisk(handle, path);
-            }
+            throw new BackyException(e.Message + tracked.Abandon(), e);
         }
-        catch (Exception e) when (!device)
+        catch (IOException e) when (tracked.Opened)
         {
-            // A partial image must not be mistaken for the backup (and would keep holding the space it filled).
-            DurableFile.TryDelete(path);
-            if (e is IOException io)
-                throw new BackyException($"cannot write restore target '{path}': {DurableFile.Reason(io)}; the partial file was removed", e);
+            throw new BackyException($"cannot write restore target '{target.Name}': {DurableFile.Reason(e)}{tracked.Abandon()}", e);
+        }
+        catch (Exception) when (tracked.Opened)
+        {
+            tracked.Abandon(); // cancelled: nothing of a partial image that this restore created stays behind
             throw;
         }
     }
 
-    private async Task RunAsync(Revision revision, string targetName, ITarget target, CancellationToken cancellationToken)
+    private async Task RunUnderPurgeLockAsync(Revision revision, TrackedTarget target, CancellationToken cancellationToken)
     {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
+        // Opened before the target: a target that is the chunk map itself is refused, never truncated first.
         using var image = RevisionImages.Open(_job, revision);
-        _logger.RestoreStarted(revision.Id, image.Size, targetName);
-        target.Prepare(image.Size);
+        _logger.RestoreStarted(revision.Id, image.Size, target.Name);
+        target.Open(image.Size, _job.Path);
 
         // A window of decodes runs ahead of the writer; each slot owns a block buffer.
         var capacity = 2 * Math.Max(1, _settings.Workers) + 1;
@@ -108,46 +117,29 @@ public sealed partial class RestoreEngine
                 if (pending.Decode is not null)
                     try { await pending.Decode.ConfigureAwait(false); } catch { /* already failing */ }
         }
-        await target.FinishAsync(cancellationToken).ConfigureAwait(false);
+        await target.CompleteAsync(cancellationToken).ConfigureAwait(false);
         _logger.RestoreFinished(revision.Id, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Writes the oldest block of the window; returns 1 when it freed a slot.</summary>
-    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, IRevisionImage image, ITarget target, Revision revision, CancellationToken cancellationToken)
+    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, IRevisionImage image, IImageTarget target, Revision revision, CancellationToken cancellationToken)
     {
         var (block, decode, slot) = window.Dequeue();
         var offset = block * Blocks.Size;
         var length = image.LengthOf(block);
         if (decode is null)
         {
-            await target.WriteHoleAsync(offset, Zeros[..length], cancellationToken).ConfigureAwait(false);
+            await target.WriteZerosAsync(offset, Zeros[..length], cancellationToken).ConfigureAwait(false);
             return 0;
         }
         try { await decode.ConfigureAwait(false); }
         catch (ChunkCorruptedException e)
         {
-            DistrustAllLocal();
-            throw new BackyException($"cannot restore block {block} (offset {offset}) of revision {revision.Id}: {e.Message}; all revisions are now distrusted", e);
+            throw new BadBlockException($"cannot restore block {block} (offset {offset}) of revision {revision.Id}: {e.Message}", e);
         }
         await target.WriteAsync(offset, slot!.Block[..length], cancellationToken).ConfigureAwait(false);
         free.Push(slot);
         return 1;
-    }
-
-    private void DistrustAllLocal()
-    {
-        try
-        {
-            foreach (var r in _job.CompleteRevisions().Where(r => r.IsLocal && r.Trust != Trust.Distrusted))
-            {
-                r.Trust = Trust.Distrusted;
-                _job.WriteRevision(r);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BackyException)
-        {
-            // The restore error is what the operator needs to see; distrust is best effort here.
-        }
     }
 
     private sealed class Slot
@@ -156,19 +148,38 @@ public sealed partial class RestoreEngine
         public readonly Memory<byte> Block = AlignedBlock.Allocate(Blocks.Size);
     }
 
-    private interface ITarget
+    /// <summary>A chunk of the revision is missing or corrupt: carried out of the purge lock to distrust.</summary>
+    private sealed class BadBlockException(string message, ChunkCorruptedException corruption) : Exception(message, corruption)
     {
-        void Prepare(long size);
-        ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
-        ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken);
-        Task FinishAsync(CancellationToken cancellationToken);
+        public ChunkCorruptedException Corruption { get; } = corruption;
     }
 
-    private sealed class StreamTarget(Stream stream) : ITarget
+    /// <summary>Knows whether the target was opened, so that only an opened target is abandoned, once.</summary>
+    private sealed class TrackedTarget(IImageTarget inner) : IImageTarget
     {
-        public void Prepare(long size) { }
-        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => stream.WriteAsync(data, cancellationToken);
-        public ValueTask WriteHoleAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) => stream.WriteAsync(zeros, cancellationToken);
-        public Task FinishAsync(CancellationToken cancellationToken) => stream.FlushAsync(cancellationToken);
+        private bool _abandoned;
+        public bool Opened { get; private set; }
+        public string Name => inner.Name;
+
+        public void Open(long imageSize, string jobDirectory)
+        {
+            Opened = true; // a half-done open (file created, then refused) is abandoned too
+            inner.Open(imageSize, jobDirectory);
+        }
+
+        public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => inner.WriteAsync(offset, data, cancellationToken);
+        public ValueTask WriteZerosAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) => inner.WriteZerosAsync(offset, zeros, cancellationToken);
+        public Task CompleteAsync(CancellationToken cancellationToken) => inner.CompleteAsync(cancellationToken);
+
+        /// <summary>"; what is left" for the error line, or "" when the target was never opened.</summary>
+        public string Abandon()
+        {
+            if (!Opened || _abandoned) return "";
+            _abandoned = true;
+            try { return inner.Abandon() is { Length: > 0 } left ? "; " + left : ""; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or BackyException) { return $"; cannot clean up the target: {e.Message}"; }
+        }
+
+        public void Dispose() => inner.Dispose();
     }
 }

@@ -12,26 +12,23 @@ public sealed partial class RevisionVerifier
     /// </summary>
     private List<string> DistrustUsersOf(HashSet<StoredChunk> bad)
     {
-        var distrusted = new List<string>();
-        foreach (var revision in _job.CompleteRevisions().Where(r => r.IsLocal && RevisionImages.HasData(_job, r)))
+        var used = new Dictionary<string, StoredChunk>(StringComparer.Ordinal);
+        // Through the store's one distrust (it reads the revisions again under the lock the store holds).
+        var selected = _store.Distrust(revision =>
         {
-            StoredChunk? used;
+            if (!RevisionImages.HasData(_job, revision)) return false;
             try
             {
                 using var image = RevisionImages.Open(_job, revision);
-                used = FirstUse(image, bad);
+                if (FirstUse(image, bad) is not { } chunk) return false;
+                used[revision.Id] = chunk;
+                return true;
             }
-            catch (BackyException) { continue; } // unreadable: its own verify will say why
-            if (used is null) continue;
-            if (revision.Trust != Trust.Distrusted)
-            {
-                revision.Trust = Trust.Distrusted;
-                _job.WriteRevision(revision);
-            }
-            distrusted.Add(revision.Id);
-            _logger.VerifyDistrusted(revision.Id, used.Value.ToString());
-        }
-        return distrusted;
+            catch (BackyException) { return false; } // unreadable: its own verify will say why
+        }, "it uses a chunk this verify found bad");
+        foreach (var revision in selected)
+            _logger.VerifyDistrusted(revision.Id, used[revision.Id].ToString());
+        return selected.Select(r => r.Id).ToList();
     }
 
     private static StoredChunk? FirstUse(IRevisionImage image, HashSet<StoredChunk> bad)

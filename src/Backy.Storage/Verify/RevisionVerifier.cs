@@ -15,18 +15,20 @@ namespace Backy.Storage.Verify;
 /// sound because an earlier run found it so: data rots between runs, and a verify vouches for what it read.
 /// A bad chunk file is deleted, every revision being verified that uses it is removed, and every other
 /// revision that uses it is distrusted (so the next backup runs in forced-write mode and writes it again);
-/// a clean revision becomes <see cref="Trust.Verified"/>. The caller holds the job's backup lock; this takes
-/// the shared purge lock so that no purge runs meanwhile.
+/// a clean revision becomes <see cref="Trust.Verified"/>. Writes through an open <see cref="RevisionStore"/>
+/// (which holds the job's backup lock); takes the shared purge lock so that no purge runs meanwhile.
 /// </summary>
 public sealed partial class RevisionVerifier
 {
+    private readonly RevisionStore _store;
     private readonly JobDirectory _job;
     private readonly ILogger _logger;
     private readonly BackupSettings _settings;
 
-    public RevisionVerifier(JobDirectory job, ILogger logger, BackupSettings? settings = null)
+    public RevisionVerifier(RevisionStore store, ILogger logger, BackupSettings? settings = null)
     {
-        _job = job;
+        _store = store;
+        _job = store.Job;
         _logger = logger;
         _settings = settings ?? BackupSettings.Default;
     }
@@ -56,13 +58,13 @@ public sealed partial class RevisionVerifier
             if (problem is null)
             {
                 revision.Trust = Trust.Verified;
-                _job.WriteRevision(revision);
+                _store.Write(revision);
                 verified.Add(revision.Id);
                 _logger.VerifyPassed(revision.Id);
             }
             else
             {
-                _job.RemoveRevision(revision.Id);
+                _store.Remove(revision.Id);
                 removed.Add(revision.Id);
                 problems.Add($"revision {revision.Id}: {problem}");
                 _logger.VerifyRemoved(revision.Id);

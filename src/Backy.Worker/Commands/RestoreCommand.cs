@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Backy.Sources.Ceph;
 using Backy.Storage;
-using Backy.Storage.IO;
 using Backy.Storage.Restore;
 using Backy.Storage.Revisions;
 using Backy.Worker.Copies;
@@ -50,11 +49,7 @@ public static class RestoreCommand
                 await RestoreIntoAsync(engine, rev, file, changed, token).ConfigureAwait(false);
             }
             else if (path == "-")
-            {
-                DurableFile.TryGrowPipe(1);
-                await using var stdout = Console.OpenStandardOutput();
-                await engine.RestoreToStreamAsync(rev, stdout, token).ConfigureAwait(false);
-            }
+                await engine.RestoreToStdoutAsync(rev, token).ConfigureAwait(false); // write(2): a closed pipe is exit 1
             else
                 await engine.RestoreToFileAsync(rev, path, token).ConfigureAwait(false);
             return 0;

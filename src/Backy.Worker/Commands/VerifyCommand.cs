@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Backy.Storage;
 using Backy.Storage.Jobs;
-using Backy.Storage.Locks;
 using Backy.Storage.Purge;
 using Backy.Storage.Revisions;
 using Backy.Storage.Verify;
@@ -29,7 +28,7 @@ public static class VerifyCommand
             ctx.Job.EnsureExists();
             VerifyResult result;
             IReadOnlyList<DamagedRevision> damaged;
-            using (JobLocks.AcquireBackup(ctx.Job.Path, "verify"))
+            using (var store = RevisionStore.Open(ctx.Job, "verify", ctx.Logger))
             {
                 var scan = ctx.Job.ScanRevisions();
                 var complete = scan.Revisions.Where(r => r.IsComplete).ToList();
@@ -44,7 +43,7 @@ public static class VerifyCommand
                     ctx.Logger.NothingToVerify();
                     return damaged.Count == 0 ? 0 : throw DamagedFound(damaged);
                 }
-                result = await new RevisionVerifier(ctx.Job, ctx.Logger).VerifyAsync(targets, token).ConfigureAwait(false);
+                result = await new RevisionVerifier(store, ctx.Logger).VerifyAsync(targets, token).ConfigureAwait(false);
             }
             ctx.Logger.VerifySummary(result.Verified.Count, result.Removed.Count);
             await new GarbageCollector(ctx.Job, ctx.Logger).PurgeAsync(token).ConfigureAwait(false);

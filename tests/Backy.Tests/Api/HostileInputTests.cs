@@ -1,3 +1,4 @@
+using Backy.Storage.Jobs;
 using System.Text;
 using Backy.Daemon.Api;
 using Backy.Protocol.V1;

@@ -1,3 +1,4 @@
+using Backy.Storage.Jobs;
 using Backy.Storage.Revisions;
 using Backy.Tests.Storage.Support;
 

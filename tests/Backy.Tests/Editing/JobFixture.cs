@@ -31,7 +31,7 @@ internal sealed class JobFixture : IDisposable
             Server = server,
             Trust = trust,
             Duration = complete ? 12.5 : null,
-            BytesWritten = 4096,
+            BytesWritten = complete ? 4096 : 0, // what our backup writes before it finishes (else the .rev is damaged)
         };
         Job.WriteRevision(r);
         // A chunk map stand-in, so that removal can be seen to delete it too.

@@ -202,7 +202,14 @@ public class PeerSyncTests
 
         Assert.That(Directory.EnumerateFiles(_a.Root, "escaped*", SearchOption.AllDirectories), Is.Empty);
         Assert.That(_onB.LoadRevisions().Select(r => r.Id), Is.EqualTo(new[] { _old.Id, _recent.Id, _newest.Id }));
-        Assert.That(_log.Lines, Has.Some.Contains("refused").And.Contains("../../escaped"));
+        // Our peer does not even offer it: a .rev whose uuid is not its file name is damaged there. A hostile peer
+        // could still send such an id; the merge refuses it.
+        Assert.That(_onA.ScanRevisions().Damaged.Select(d => d.Id), Is.EqualTo(new[] { "x" }));
+        evil = Rev(Now, "daily");
+        var hostile = new Revision { Id = "../../escaped", Timestamp = evil.Timestamp, Tags = evil.Tags, OrigTags = evil.OrigTags, Duration = 1 };
+        var merged = PeerRevisions.Merge(_onB, PeerName, [hostile]);
+        Assert.That(merged.Refused, Is.EqualTo(new[] { "../../escaped" }));
+        Assert.That(Directory.EnumerateFiles(_a.Root, "escaped*", SearchOption.AllDirectories), Is.Empty);
     }
 
     private IReadOnlyDictionary<string, PeerConfig> Peers(Uri? url = null) =>

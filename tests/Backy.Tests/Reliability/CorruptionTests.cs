@@ -103,7 +103,9 @@ public class CorruptionTests
         await j.AssertRestoresAsync(j.B, j.ShaB, ct);
     }
 
-    public enum RevDamage { Truncated, Garbage, Empty }
+    /// <summary>How the .rev is damaged: unparsable ones, and (issue 13) parsable ones that are not what was written:
+    /// one character of the uuid changed (no longer the file name), an unknown backend_type, <c>duration</c> misspelt.</summary>
+    public enum RevDamage { Truncated, Garbage, Empty, UuidChanged, UnknownBackendType, DurationKeyMisspelt }
 
     /// <summary>
     /// A damaged <c>.rev</c> (the newest revision's) is skipped with one warning naming it; status, restore, purge
@@ -113,6 +115,9 @@ public class CorruptionTests
     [TestCase(RevDamage.Truncated)]
     [TestCase(RevDamage.Garbage)]
     [TestCase(RevDamage.Empty)]
+    [TestCase(RevDamage.UuidChanged)]
+    [TestCase(RevDamage.UnknownBackendType)]
+    [TestCase(RevDamage.DurationKeyMisspelt)]
     [CancelAfter(180_000), Category("Slow")]
     public async Task A_damaged_rev_file_is_named_skipped_and_nothing_is_deleted(RevDamage damage, CancellationToken ct)
     {
@@ -125,6 +130,9 @@ public class CorruptionTests
         {
             RevDamage.Truncated => original[..(original.Length / 3)],
             RevDamage.Garbage => [0xff, 0x00, (byte)'{', (byte)'[', 0x0a, 0x3a, 0x3a],
+            RevDamage.UuidChanged => Replace(original, $"uuid: {j.B}", $"uuid: {j.B[..^1]}{(j.B[^1] == 'x' ? 'y' : 'x')}"),
+            RevDamage.UnknownBackendType => Replace(original, "backend_type: chunked-xxh128", "backend_type: chunked-xxh129"),
+            RevDamage.DurationKeyMisspelt => Replace(original, "  duration:", "  duratiom:"),
             _ => [],
         });
         var chunksBefore = j.T.Job.Chunks.EnumerateChunks().Count();
@@ -188,6 +196,13 @@ public class CorruptionTests
         var warnings = r.StdErr.Split('\n').Where(l => l.Contains(" warn ", StringComparison.Ordinal)).ToList();
         Assert.That(warnings, Has.Count.EqualTo(1), r.StdErr);
         Assert.That(warnings[0], Does.Contain(file));
+    }
+
+    static byte[] Replace(byte[] text, string from, string to)
+    {
+        var s = System.Text.Encoding.UTF8.GetString(text);
+        Assert.That(s, Does.Contain(from), "the .rev holds what the damage changes");
+        return System.Text.Encoding.UTF8.GetBytes(s.Replace(from, to, StringComparison.Ordinal));
     }
 
     static byte[] Flip(byte[] bytes, int at)

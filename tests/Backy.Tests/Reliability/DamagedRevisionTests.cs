@@ -195,4 +195,61 @@ public class DamagedRevisionTests
 
         Assert.That(File.Exists(path) && f.Job.HasChunkMap(f.B.Id), Is.True, "not removed as an incomplete revision");
     }
+
+    /// <summary>
+    /// Parsable but not what was written (issue 13): before, a changed uuid or an unknown backend_type made purge
+    /// sweep every chunk of the revision, a misspelt <c>duration</c> made the next backup remove it as incomplete.
+    /// Now each is damaged: listed as such, its chunks kept by purge, left alone by the backup; repaired, it restores.
+    /// </summary>
+    [TestCase("uuid: {id}", "uuid: {id}x")]
+    [TestCase("backend_type: chunked-xxh128", "backend_type: chunked-xxh129")]
+    [TestCase("  duration:", "  duratiom:")]
+    [TestCase("  duration:", "  durations:")]
+    [TestCase("trust: trusted", "trust: trusted\nverified_by: someone")]
+    [TestCase("  chunks_written:", "  chunks_writen:")]
+    [TestCase("  image_size: ", "  image_size: -")]
+    public async Task A_parsable_rev_that_is_not_what_was_written_is_damaged_and_costs_no_chunk(string from, string to)
+    {
+        using var f = new Fixture();
+        await f.BackUpBothAsync();
+        var path = f.Job.RevisionPath(f.B.Id);
+        var original = File.ReadAllText(path);
+        var (a, b) = (from.Replace("{id}", f.B.Id), to.Replace("{id}", f.B.Id).Replace("\\n", "\n"));
+        Assert.That(original, Does.Contain(a));
+        new FileInfo(path).IsReadOnly = false;
+        File.WriteAllText(path, original.Replace(a, b));
+        var onlyB = f.Job.ReadChunkMap(f.B).ReferencedChunks().Except(f.Job.ReadChunkMap(f.A).ReferencedChunks()).ToList();
+        Assert.That(onlyB, Is.Not.Empty, "B has a chunk of its own");
+
+        Assert.That(f.Job.ScanRevisions().Damaged.Select(d => d.Id), Is.EqualTo(new[] { f.B.Id }));
+        Assert.That(f.Job.LoadRevisions().Select(r => r.Id), Is.EqualTo(new[] { f.A.Id }));
+        await f.PurgeAsync();
+        await f.BackUpAsync(f.ImageA);
+        await f.PurgeAsync();
+
+        Assert.That(f.Chunks(), Is.SupersetOf(onlyB), "purge kept the damaged revision's chunks");
+        Assert.That(File.Exists(path) && f.Job.HasChunkMap(f.B.Id), Is.True, "the backup left the damaged revision alone");
+        File.WriteAllText(path, original);
+        Assert.That(await f.RestoreAsync(f.Job.LoadRevision(f.B.Id)), Is.EqualTo(f.ImageB), "repaired, it restores");
+    }
+
+    /// <summary>What our backup writes at its start is the one incomplete revision the next backup may remove.</summary>
+    [Test]
+    public async Task Only_what_an_unfinished_backup_wrote_is_removed_as_incomplete()
+    {
+        using var f = new Fixture();
+        await f.BackUpBothAsync();
+        var path = f.Job.RevisionPath(f.B.Id);
+        new FileInfo(path).IsReadOnly = false;
+        var b = f.Job.LoadRevision(f.B.Id);
+        b.Duration = null;
+        b.BytesWritten = 0;
+        b.ExtraStats.Clear();
+        f.Job.WriteRevision(b); // exactly what BackupEngine writes before reading the source
+
+        Assert.That(f.Job.LoadRevision(f.B.Id).IsComplete, Is.False);
+        await f.BackUpAsync(f.ImageA);
+
+        Assert.That(File.Exists(path) || f.Job.HasChunkMap(f.B.Id), Is.False, "removed as incomplete");
+    }
 }

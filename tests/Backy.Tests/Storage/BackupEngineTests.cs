@@ -1,3 +1,4 @@
+using Backy.Storage.Jobs;
 using Backy.Storage;
 using Backy.Storage.Backup;
 using Backy.Storage.Chunks;

@@ -1,3 +1,4 @@
+using Backy.Storage.Jobs;
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Revisions;
