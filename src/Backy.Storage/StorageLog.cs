@@ -20,6 +20,12 @@ internal static partial class StorageLog
     [LoggerMessage(1005, LogLevel.Information, "Reading {Mode}: {Size} bytes")]
     public static partial void ReadMode(this ILogger logger, string mode, long size);
 
+    [LoggerMessage(1060, LogLevel.Information, "Source reports {Holes} of {Total} blocks as holes: they are not read")]
+    public static partial void KnownHoles(this ILogger logger, long holes, long total);
+
+    [LoggerMessage(1061, LogLevel.Debug, "Source cannot tell where its holes are: reading all {Total} blocks")]
+    public static partial void HolesUnknown(this ILogger logger, long total);
+
     [LoggerMessage(1006, LogLevel.Information, "Compared {Blocks} of {Total} blocks of the source with the store ({Decoded} chunks read back and decoded, {Unchanged} read and found unchanged since an earlier decode) in {Seconds:F2} s")]
     public static partial void SourceVerified(this ILogger logger, long blocks, long total, int decoded, int unchanged, double seconds);
 

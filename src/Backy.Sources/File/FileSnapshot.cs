@@ -42,6 +42,10 @@ internal sealed class FileSnapshot : ISourceSnapshot
     /// <summary>A local file: positional reads from several threads are as cheap as one stream.</summary>
     public bool ParallelFullRead => true;
 
+    /// <summary>SEEK_DATA/SEEK_HOLE on the open file, asked each time (the verification asks again).</summary>
+    public ValueTask<KnownHoles?> FindHolesAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(FileHoles.Find(_handle, Size));
+
     public Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken) => Task.FromResult<ISourceDiff?>(null);
 
     public Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) =>

@@ -44,10 +44,15 @@ public sealed partial class BackupEngine
 
     /// <summary>
     /// Each worker reads its own blocks with positional reads and processes them: no hand-off, and the
-    /// copying out of the page cache runs on every core instead of one reader thread.
+    /// copying out of the page cache runs on every core instead of one reader thread. Blocks the source
+    /// knows to be holes (<see cref="ISourceSnapshot.FindHolesAsync"/>) are mapped as holes without a read.
     /// </summary>
     private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
     {
+        var holes = await snapshot.FindHolesAsync(cancellationToken).ConfigureAwait(false);
+        if (holes is not null && holes.BlockCount != map.BlockCount) holes = null; // not this image's geometry: read everything
+        if (holes is null) _logger.HolesUnknown(map.BlockCount);
+        else _logger.KnownHoles(holes.Count, map.BlockCount);
         // A source waiting on the network asks for more readers than cores: the extra ones mostly wait.
         var workers = Math.Max(Math.Max(1, _settings.Workers), snapshot.FullReadConcurrency);
         long next = -1;
@@ -68,6 +73,11 @@ public sealed partial class BackupEngine
             for (var index = Interlocked.Increment(ref next); index < map.BlockCount; index = Interlocked.Increment(ref next))
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (holes is not null && holes.IsHole(index))
+                {
+                    map.Entries[index] = ChunkMap.Hole;
+                    continue;
+                }
                 var length = map.LengthOf(index);
                 var read = await snapshot.ReadAtAsync(index * map.BlockSize, block.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 if (read != length)

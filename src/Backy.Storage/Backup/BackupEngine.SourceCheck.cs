@@ -31,7 +31,18 @@ public sealed partial class BackupEngine
         var readBack = new ReadBackCounts();
         long checkedBlocks = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(SelectBlocks(map.BlockCount, policy), options, async (block, token) =>
+        // A block mapped as a hole that the source (asked again now) still reports as a hole matches without a read.
+        var holes = await snapshot.FindHolesAsync(cancellationToken).ConfigureAwait(false);
+        if (holes is not null && holes.BlockCount != map.BlockCount) holes = null;
+        var blocks = SelectBlocks(map.BlockCount, policy);
+        if (holes is not null)
+            blocks = blocks.Where(block =>
+            {
+                if (!map.IsHole(block) || !holes.IsHole(block)) return true;
+                Interlocked.Increment(ref checkedBlocks);
+                return false;
+            });
+        await Parallel.ForEachAsync(blocks, options, async (block, token) =>
         {
             if (!policy.IsFull && clock.Elapsed > policy.MaxDuration && Interlocked.Read(ref checkedBlocks) > 0) return;
             var buffer = await pool.RentAsync(token).ConfigureAwait(false);

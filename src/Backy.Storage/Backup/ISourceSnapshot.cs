@@ -42,6 +42,15 @@ public interface ISourceSnapshot : IAsyncDisposable
     ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Asks the source, now, which blocks are wholly holes (read as zeroes): the file system's SEEK_DATA/SEEK_HOLE
+    /// for a file. The engine maps those blocks as holes without reading them, in the full read and again in the
+    /// post-backup verification (which asks afresh, so data written into a hole meanwhile is still found). Null
+    /// (the default) when the source cannot tell: every block is read. Only the parallel full read
+    /// (<see cref="ParallelFullRead"/>) skips blocks; a sequential stream is read whole.
+    /// </summary>
+    ValueTask<KnownHoles?> FindHolesAsync(CancellationToken cancellationToken) => ValueTask.FromResult<KnownHoles?>(null);
+
+    /// <summary>
     /// True when <see cref="ReadAtAsync"/> is as cheap as the sequential stream and safe on several threads (a
     /// local file): the engine then reads the full image with parallel positional reads, which spreads the
     /// page-cache copies over all cores. False (the default) for pipes such as <c>rbd export</c>.
