@@ -1,3 +1,4 @@
+using Backy.Storage.Chunks;
 using Backy.Storage.Schedules;
 
 namespace Backy.Daemon.Config;
@@ -16,7 +17,8 @@ public sealed record DaemonConfig(
 /// <param name="BaseDir">Absolute directory holding one sub-directory per job.</param>
 /// <param name="WorkerLimit">Concurrent workers per speed class (fast/slow); 1 = no parallel backups.</param>
 /// <param name="BackupCompletedCallback">Command run after each successful job run, or null.</param>
-public sealed record GlobalConfig(string BaseDir, int WorkerLimit, string? BackupCompletedCallback)
+/// <param name="Compression">Default compression of every job's new chunks, or null: the storage default (lz4).</param>
+public sealed record GlobalConfig(string BaseDir, int WorkerLimit, string? BackupCompletedCallback, ChunkCompression? Compression = null)
 {
     /// <summary>The original's default: one backup at a time per speed class.</summary>
     public const int DefaultWorkerLimit = 1;
@@ -26,8 +28,9 @@ public sealed record GlobalConfig(string BaseDir, int WorkerLimit, string? Backu
 public sealed record PeerConfig(string Name, Uri Url, string Token);
 
 /// <summary><c>jobs:</c> entry. <paramref name="ScheduleName"/> names an entry of <c>schedules:</c>,
-/// already resolved into <paramref name="Schedule"/>.</summary>
-public sealed record JobDefinition(string Name, string ScheduleName, Schedule Schedule, SourceDefinition Source)
+/// already resolved into <paramref name="Schedule"/>. <paramref name="Compression"/>: the job's <c>compression</c>,
+/// else <c>global.compression</c>, else null (the storage default, lz4); written into the job's config file.</summary>
+public sealed record JobDefinition(string Name, string ScheduleName, Schedule Schedule, SourceDefinition Source, ChunkCompression? Compression = null)
 {
     /// <summary><c>copies:</c> of the job: the off-site copy targets it is copied to after each run.</summary>
     public CopyList Copies { get; init; } = CopyList.Empty;

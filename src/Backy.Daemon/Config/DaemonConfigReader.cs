@@ -68,7 +68,7 @@ public static class DaemonConfigReader
         var peers = ReadPeers(errors, YamlErrors.Get(top, "peers"));
         var schedules = ReadSchedules(errors, YamlErrors.Get(top, "schedules"), out var broken);
         var copies = CopySectionReader.Read(errors, YamlErrors.Get(top, "copies"));
-        var jobs = JobSectionReader.Read(errors, YamlErrors.Get(top, "jobs"), schedules, broken, copies);
+        var jobs = JobSectionReader.Read(errors, YamlErrors.Get(top, "jobs"), schedules, broken, copies, global?.Compression);
 
         if (errors.Errors.Count > 0)
             throw new ConfigValidationException(source, errors.Errors.OrderBy(e => e.Line ?? 0).ToArray());
@@ -102,7 +102,7 @@ public static class DaemonConfigReader
         var m = errors.Mapping(node, path);
         if (m is null)
             return null;
-        errors.RejectUnknownKeys(m, path, "base-dir", "worker-limit", "backup-completed-callback");
+        errors.RejectUnknownKeys(m, path, "base-dir", "worker-limit", "backup-completed-callback", "compression");
         var baseDir = errors.Scalar(YamlErrors.Get(m, "base-dir"), "global.base-dir");
         if (baseDir is not null && !Path.IsPathFullyQualified(baseDir))
         {
@@ -111,7 +111,8 @@ public static class DaemonConfigReader
         }
         var limit = errors.Integer(YamlErrors.Get(m, "worker-limit"), "global.worker-limit", 1, 1000) ?? GlobalConfig.DefaultWorkerLimit;
         var callback = errors.Scalar(YamlErrors.Get(m, "backup-completed-callback"), "global.backup-completed-callback", required: false);
-        return baseDir is null ? null : new GlobalConfig(Path.TrimEndingDirectorySeparator(baseDir), limit, callback);
+        var compression = CompressionSetting.Read(errors, m, path);
+        return baseDir is null ? null : new GlobalConfig(Path.TrimEndingDirectorySeparator(baseDir), limit, callback, compression);
     }
 
     private static Dictionary<string, PeerConfig> ReadPeers(YamlErrors errors, YamlNode? node)

@@ -1,3 +1,4 @@
+using Backy.Storage.Chunks;
 using Backy.Storage.Copies;
 using Backy.Storage.Schedules;
 using YamlDotNet.RepresentationModel;
@@ -10,7 +11,7 @@ internal static class JobSectionReader
 {
     /// <param name="brokenSchedules">Defined with errors (reported there): a job naming one is not an error of its own.</param>
     public static Dictionary<string, JobDefinition> Read(YamlErrors errors, YamlNode? node, IReadOnlyDictionary<string, Schedule> schedules, IReadOnlySet<string> brokenSchedules,
-        IReadOnlyDictionary<string, CopyTarget>? copies = null)
+        IReadOnlyDictionary<string, CopyTarget>? copies = null, ChunkCompression? globalCompression = null)
     {
         var jobs = new Dictionary<string, JobDefinition>(StringComparer.Ordinal);
         var m = errors.Mapping(node, "jobs", required: false);
@@ -24,7 +25,7 @@ internal static class JobSectionReader
             var jm = errors.Mapping(value, path);
             if (jm is null)
                 continue;
-            errors.RejectUnknownKeys(jm, path, "schedule", "source", "copies");
+            errors.RejectUnknownKeys(jm, path, "schedule", "source", "copies", "compression");
 
             var scheduleName = errors.Scalar(YamlErrors.Get(jm, "schedule"), path + ".schedule");
             Schedule? schedule = null;
@@ -34,8 +35,9 @@ internal static class JobSectionReader
 
             var source = ReadSource(errors, YamlErrors.Get(jm, "source"), path + ".source");
             var jobCopies = CopySectionReader.ReadJobCopies(errors, YamlErrors.Get(jm, "copies"), path + ".copies", copies ?? new Dictionary<string, CopyTarget>());
+            var compression = CompressionSetting.Read(errors, jm, path) ?? globalCompression;
             if (schedule is not null && source is not null && IsDirectoryName(name))
-                jobs[name] = new JobDefinition(name, scheduleName!, schedule, source) { Copies = new CopyList(jobCopies) };
+                jobs[name] = new JobDefinition(name, scheduleName!, schedule, source, compression) { Copies = new CopyList(jobCopies) };
         }
         return jobs;
     }

@@ -6,8 +6,8 @@ using Backy.Storage.Jobs;
 namespace Backy.Daemon.Scheduling;
 
 /// <summary>
-/// Writes <c>$base-dir/JOB/config</c> (the storage library's <see cref="JobConfig"/>: source and
-/// schedule) so that job commands run stand-alone. Only when the content changed: an unchanged file
+/// Writes <c>$base-dir/JOB/config</c> (the storage library's <see cref="JobConfig"/>: source,
+/// schedule and compression) so that job commands run stand-alone. Only when the content changed: an unchanged file
 /// keeps its mtime (housekeeping ages directories by it) and costs no fsync.
 /// </summary>
 public static class JobConfigFile
@@ -17,7 +17,7 @@ public static class JobConfigFile
     {
         Directory.CreateDirectory(jobDir);
         var path = Path.Combine(jobDir, JobConfig.FileName);
-        var content = new JobConfig(new SourceConfig(job.Source.Type, job.Source.Settings), job.Schedule).Serialize();
+        var content = new JobConfig(new SourceConfig(job.Source.Type, job.Source.Settings), job.Schedule, job.Compression).Serialize();
         // The resolved copy targets, so that `backy copy` runs stand-alone; their own section (JobCopies).
         if (job.Copies.Targets.Count > 0)
             content += YamlTree.Serialize(new YamlDotNet.RepresentationModel.YamlMappingNode { { JobCopies.Key, JobCopies.ToYaml(job.Copies.Targets) } });

@@ -76,7 +76,7 @@ public sealed partial class BackupEngine
             snapshot = await source.OpenSnapshotAsync(new SnapshotRequest(revision.Id, parent?.Id, AllowDiff: !forced && parentMap is not null), cancellationToken).ConfigureAwait(false);
             var map = new ChunkMap(snapshot.Size);
             long chunksWritten, bytesWritten;
-            using (var session = _job.Chunks.BeginWrite(forced))
+            using (var session = _job.Chunks.BeginWrite(forced, _settings.Compression))
             {
                 var diff = forced || parentMap is null ? null : await snapshot.OpenDiffAsync(cancellationToken).ConfigureAwait(false);
                 if (diff is not null)

@@ -8,7 +8,7 @@ namespace Backy.Storage.Chunks;
 /// offset size
 ///  0     4   magic "BKYC"
 ///  4     1   format version (1)
-///  5     1   encoding: 0 = raw, 1 = LZ4 block
+///  5     1   encoding: 0 = raw, 1 = LZ4 block, 2 = zstd frame
 ///  6     2   reserved, zero
 ///  8     4   uncompressed length (little endian)
 /// 12     4   payload length (little endian)
@@ -27,6 +27,10 @@ public static class ChunkFileFormat
 
     public const byte EncodingRaw = 0;
     public const byte EncodingLz4 = 1;
+    /// <summary>One zstd frame (RFC 8878) holding the whole block; added after version 1 was frozen, which is why
+    /// the version stays 1: readers before it reject the chunk by its encoding ("unknown encoding 2"), never
+    /// misread it, and every chunk they wrote is still one of encodings 0 and 1.</summary>
+    public const byte EncodingZstd = 2;
 
     public static void WriteHeader(Span<byte> destination, byte encoding, int uncompressedLength, int payloadLength)
     {
@@ -48,7 +52,7 @@ public static class ChunkFileFormat
         if (!header[..4].SequenceEqual(Magic)) return "bad magic";
         if (header[4] != Version) return $"unknown format version {header[4]}";
         encoding = header[5];
-        if (encoding is not (EncodingRaw or EncodingLz4)) return $"unknown encoding {encoding}";
+        if (encoding is not (EncodingRaw or EncodingLz4 or EncodingZstd)) return $"unknown encoding {encoding}";
         uncompressedLength = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
         payloadLength = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
         if (uncompressedLength < 0 || payloadLength < 0) return "negative length";

@@ -5,13 +5,13 @@ namespace Backy.Storage.Chunks;
 
 /// <summary>
 /// Content-addressed chunk files of one job: <c>chunks/&lt;first two hex&gt;/&lt;32 hex&gt;</c>, each with a
-/// <see cref="ChunkFileFormat"/> header and an LZ4 or raw payload. Reads check the content against the
+/// <see cref="ChunkFileFormat"/> header and an LZ4, zstd or raw payload. Reads check the content against the
 /// name. Writes go through a <see cref="ChunkWriteSession"/>, which batches the syncs. Thread-safe.
 /// </summary>
 public sealed partial class ChunkStore
 {
     /// <summary>Scratch space a caller must pass to <see cref="Read"/> and the session's Write.</summary>
-    public static readonly int ScratchSize = ChunkFileFormat.HeaderSize + LZ4Codec.MaximumOutputSize(Blocks.Size);
+    public static readonly int ScratchSize = ChunkFileFormat.HeaderSize + Math.Max(LZ4Codec.MaximumOutputSize(Blocks.Size), ZstdCodec.MaxCompressedSize);
 
     public string Directory { get; }
 
@@ -90,6 +90,13 @@ public sealed partial class ChunkStore
             body.CopyTo(destination);
             return length;
         }
+        if (encoding == ChunkFileFormat.EncodingZstd)
+        {
+            var problem = ZstdCodec.Decompress(body, destination[..length]);
+            if (problem is not null)
+                throw new ChunkCorruptedException(id, null, path, problem);
+            return length;
+        }
         var decoded = LZ4Codec.Decode(body, destination[..length]);
         if (decoded != length)
             throw new ChunkCorruptedException(id, null, path, "bad LZ4 data");
@@ -98,17 +105,22 @@ public sealed partial class ChunkStore
 
     /// <summary>
     /// Encodes a block as a complete chunk file image into <paramref name="scratch"/> and returns its length:
-    /// LZ4 (fast level) unless that saves less than 1/16, then raw.
+    /// LZ4 (fast level) or zstd at the job's level (<paramref name="compression"/>, default LZ4) unless that saves
+    /// less than 1/16, then raw.
     /// </summary>
-    public static int Encode(ReadOnlySpan<byte> data, byte[] scratch)
+    public static int Encode(ReadOnlySpan<byte> data, byte[] scratch, ChunkCompression? compression = null)
     {
         var target = scratch.AsSpan(ChunkFileFormat.HeaderSize);
         // Compression pays only if it saves at least 1/16: below that, raw is cheaper to read back.
         var limit = data.Length - data.Length / 16;
-        var compressed = data.Length < 64 ? -1 : LZ4Codec.Encode(data, target[..Math.Min(target.Length, limit)], LZ4Level.L00_FAST);
+        var zstd = compression?.Algorithm == ChunkCompression.Kind.Zstd;
+        // zstd gets the whole bound (a too-small buffer is an exception, which random blocks would pay for every time).
+        var compressed = data.Length < 64 ? -1
+            : zstd ? ZstdCodec.Compress(data, target, compression!.Level)
+            : LZ4Codec.Encode(data, target[..Math.Min(target.Length, limit)], LZ4Level.L00_FAST);
         if (compressed > 0 && compressed < limit)
         {
-            ChunkFileFormat.WriteHeader(scratch, ChunkFileFormat.EncodingLz4, data.Length, compressed);
+            ChunkFileFormat.WriteHeader(scratch, zstd ? ChunkFileFormat.EncodingZstd : ChunkFileFormat.EncodingLz4, data.Length, compressed);
             return ChunkFileFormat.HeaderSize + compressed;
         }
         ChunkFileFormat.WriteHeader(scratch, ChunkFileFormat.EncodingRaw, data.Length, data.Length);
@@ -144,5 +156,5 @@ public sealed partial class ChunkStore
                 yield return file;
     }
 
-    public ChunkWriteSession BeginWrite(bool forcedWrite) => new(this, forcedWrite);
+    public ChunkWriteSession BeginWrite(bool forcedWrite, ChunkCompression? compression = null) => new(this, forcedWrite, compression ?? ChunkCompression.Default);
 }

@@ -17,6 +17,7 @@ public sealed class ChunkWriteSession : IDisposable
 
     private readonly ChunkStore _store;
     private readonly bool _forcedWrite;
+    private readonly ChunkCompression _compression;
     // Claimed: ids this session is writing or has written but not committed (dedup within one image).
     private readonly ConcurrentDictionary<ChunkId, byte> _claimed = new();
     // Ready: temp files completely written, waiting for the next commit.
@@ -25,10 +26,11 @@ public sealed class ChunkWriteSession : IDisposable
     private long _chunksWritten;
     private long _bytesWritten;
 
-    public ChunkWriteSession(ChunkStore store, bool forcedWrite)
+    public ChunkWriteSession(ChunkStore store, bool forcedWrite, ChunkCompression? compression = null)
     {
         _store = store;
         _forcedWrite = forcedWrite;
+        _compression = compression ?? ChunkCompression.Default;
     }
 
     public long ChunksWritten => Interlocked.Read(ref _chunksWritten);
@@ -45,7 +47,7 @@ public sealed class ChunkWriteSession : IDisposable
         if (!_forcedWrite && File.Exists(final)) return false;
         if (!_claimed.TryAdd(id, 0)) return false;
         var temp = DurableFile.TempPathFor(final);
-        var length = ChunkStore.Encode(data, scratch);
+        var length = ChunkStore.Encode(data, scratch, _compression);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         try
         {

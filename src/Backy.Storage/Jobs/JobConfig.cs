@@ -1,3 +1,4 @@
+using Backy.Storage.Chunks;
 using Backy.Storage.IO;
 using Backy.Storage.Schedules;
 using YamlDotNet.Core;
@@ -13,9 +14,10 @@ namespace Backy.Storage.Jobs;
 ///   filename: /srv/vm/disk.img
 /// schedule:
 ///   daily: {interval: 1d, keep: 7}
+/// compression: zstd:3        # optional: lz4 (default) | zstd[:LEVEL]
 /// </code>
 /// </summary>
-public sealed record JobConfig(SourceConfig Source, Schedule? Schedule)
+public sealed record JobConfig(SourceConfig Source, Schedule? Schedule, ChunkCompression? Compression = null)
 {
     public const string FileName = "config";
 
@@ -75,9 +77,16 @@ public sealed record JobConfig(SourceConfig Source, Schedule? Schedule)
                 catch (ConfigException e) { errors.Add(e.Message); }
             }
         }
+        ChunkCompression? compression = null;
+        if (root.Children.TryGetValue(new YamlScalarNode("compression"), out var compressionNode))
+        {
+            if (compressionNode is not YamlScalarNode { Value: { } value }) errors.Add("compression: expected lz4, zstd or zstd:LEVEL");
+            else if (ChunkCompression.TryParse(value, out var parsed, out var error)) compression = parsed;
+            else errors.Add("compression: " + error);
+        }
         // One line (every error message is): "source.type: missing; schedule.daily.keep: missing".
         if (errors.Count > 0) throw new ConfigException(string.Join("; ", errors.Select(e => e.ReplaceLineEndings("; "))));
-        return new JobConfig(source!, schedule);
+        return new JobConfig(source!, schedule, compression);
     }
 
     public string Serialize()
@@ -94,6 +103,7 @@ public sealed record JobConfig(SourceConfig Source, Schedule? Schedule)
                     new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(p.Key), YamlTree.Plain(p.Value)))));
             root.Add("schedule", schedule);
         }
+        if (Compression is not null) root.Add("compression", Compression.ToString());
         return YamlTree.Serialize(root);
     }
 

@@ -19,7 +19,8 @@ public static class BackupCommand
             var config = ctx.Job.LoadConfig();
             var tagSet = ParseTags(parse.GetValue(tags) ?? "", config.Schedule, parse.GetValue(force));
             var source = SourceFactory.CreateDefault().Create(config.Source, new SourceContext(ctx.Job.Path, ctx.LoggerFactory, ctx.Time));
-            await new BackupEngine(ctx.Job, ctx.Logger, ctx.Time).BackupAsync(source, tagSet, token).ConfigureAwait(false);
+            var settings = BackupSettings.Default with { Compression = config.Compression };
+            await new BackupEngine(ctx.Job, ctx.Logger, ctx.Time, settings).BackupAsync(source, tagSet, token).ConfigureAwait(false);
             return 0;
         }, ct));
         return command;
