@@ -28,7 +28,7 @@ public class RevisionSpecTests
     public void Spec_selects_the_revision(string? spec, string expected) =>
         Assert.That(RevisionSpec.Resolve(spec, History).Id, Is.EqualTo(expected));
 
-    [TestCase("3", "only 3 revisions")]
+    [TestCase("3", "only 3 complete revisions")]
     [TestCase("monthly", "not a revision id, number or tag")]
     public void Spec_that_matches_nothing_names_the_reason(string spec, string reason)
     {
