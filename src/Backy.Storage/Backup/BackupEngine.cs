@@ -138,7 +138,7 @@ public sealed partial class BackupEngine
     private static bool IsStale(Revision r) => !r.IsComplete && r.IsLocal && r.BackendType == Revision.OurBackendType;
 
     /// <summary>
-    /// The parent's chunk map, or null when it cannot be read: the parent only saves work (diff mode,
+    /// The parent's chunk map, or null when it cannot be read: the parent only saves work (the
     /// diff), so a backup without it is still complete and correct.
     /// </summary>
     private ChunkMap? ReadParentMap(Revision? parent)
