@@ -237,7 +237,8 @@ public class DaemonApiTests
         var chosen = port ?? ApiHarness.FreePort();
         bed.WriteConfig("1d", workerLimit, jobs);
         var tlsLines = tls is { } t ? $"  tls-cert: {t.Cert}\n  tls-key: {t.Key}\n" : "";
-        File.AppendAllText(bed.ConfigPath,
+        // The bed's own api line would be a duplicate key.
+        File.WriteAllText(bed.ConfigPath, File.ReadAllText(bed.ConfigPath).Replace(DaemonTestBed.ApiLine + "\n", "") +
             $"api:\n  addrs: 127.0.0.1\n  port: {chosen}\n  tokens:\n    {Token}: tests\n  cli-default:\n    token: {Token}\n{tlsLines}");
         return chosen;
     }
