@@ -40,6 +40,7 @@ public class BackupsServiceTests
         older.Parent = "";
         var incomplete = JobsServiceTests.Rev(T0.AddDays(2), ["daily"]);
         incomplete.Duration = null;
+        incomplete.BytesWritten = 0; // what an unfinished backup writes; with stats but no duration it is damaged
         foreach (var r in new[] { newer, older, incomplete, JobsServiceTests.Rev(T0, ["daily"], server: "elsewhere") })
             dead.WriteRevision(r);
 
