@@ -24,12 +24,15 @@ public sealed class JobDirectory
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
 
     /// <param name="logger">Where a damaged <c>.rev</c> skipped while listing is reported.</param>
+    /// <summary>The quarantine's directory in a job directory; the daemon's view cache keys on its mtime.</summary>
+    public const string QuarantineDirectoryName = "quarantine";
+
     public JobDirectory(string path, ILogger? logger = null)
     {
         _logger = logger ?? NullLogger.Instance;
         Path = System.IO.Path.GetFullPath(path);
         Chunks = new ChunkStore(System.IO.Path.Combine(Path, "chunks"));
-        Quarantine = new QuarantineStore(System.IO.Path.Combine(Path, "quarantine"));
+        Quarantine = new QuarantineStore(System.IO.Path.Combine(Path, QuarantineDirectoryName));
     }
 
     /// <summary>The job name is the directory's name.</summary>
