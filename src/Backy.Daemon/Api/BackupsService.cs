@@ -37,9 +37,9 @@ internal sealed partial class BackupsService(IJobScheduler daemon, TimeProvider 
     /// O_EXCL, which refuses an existing link even if it appears after the check.</summary>
     private static void MarkPurgePending(string path, string backup)
     {
-        var marker = Path.Join(path, DeadBackupDirectories.PurgePendingMarker);
+        var marker = Path.Join(path, JobLayout.PurgePendingMarker);
         if (new FileInfo(marker).LinkTarget is not null)
-            throw Fail(StatusCode.PermissionDenied, $"backup '{backup}': {DeadBackupDirectories.PurgePendingMarker} is a symbolic link");
+            throw Fail(StatusCode.PermissionDenied, $"backup '{backup}': {JobLayout.PurgePendingMarker} is a symbolic link");
         try
         {
             new FileStream(marker, FileMode.CreateNew, FileAccess.Write).Dispose();

@@ -1,3 +1,4 @@
+using Backy.Storage.Jobs;
 using Grpc.Core;
 
 namespace Backy.Daemon.Api;
@@ -10,21 +11,18 @@ namespace Backy.Daemon.Api;
 /// </summary>
 internal static class DeadBackupDirectories
 {
-    /// <summary>Marker a peer leaves for the daemon's housekeeping to purge the directory (the
-    /// original's name, so directories keep working across implementations).</summary>
-    public const string PurgePendingMarker = Scheduling.Housekeeping.PurgePendingMarker; // one marker for both
-
     /// <summary>Sorted by name (ordinal). Hidden entries and symbolic links are not backups.</summary>
-    public static IReadOnlyList<string> List(string baseDir, IReadOnlySet<string> jobs)
+    public static IReadOnlyList<string> List(string baseDir, IReadOnlySet<string> jobs) =>
+        Enumerate(baseDir, jobs).Select(d => d.Name).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The rule, for the API and for housekeeping: a job directory entry of base-dir
+    /// (<see cref="JobLayout.IsJobDirectoryEntry"/>) without a configured job.</summary>
+    public static IEnumerable<DirectoryInfo> Enumerate(string baseDir, IReadOnlySet<string> jobs)
     {
         var dir = new DirectoryInfo(baseDir);
-        if (!dir.Exists)
-            return [];
-        return dir.EnumerateDirectories()
-            .Where(d => d.LinkTarget is null && !d.Name.StartsWith('.') && !jobs.Contains(d.Name))
-            .Select(d => d.Name)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        return dir.Exists
+            ? dir.EnumerateDirectories().Where(d => JobLayout.IsJobDirectoryEntry(d) && !jobs.Contains(d.Name))
+            : [];
     }
 
     /// <summary>The directory of dead backup <paramref name="name"/>.</summary>

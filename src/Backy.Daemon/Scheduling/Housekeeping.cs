@@ -1,4 +1,6 @@
+using Backy.Daemon.Api;
 using Backy.Daemon.Workers;
+using Backy.Storage.Jobs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,7 +9,7 @@ namespace Backy.Daemon.Scheduling;
 /// <summary>
 /// Once a day (DESIGN 7): directories in base-dir without a configured job ("Dead") that have not
 /// changed for <see cref="RemoveAfter"/> are deleted; dead directories a peer marked with
-/// <see cref="PurgePendingMarker"/> get <c>backy-worker purge</c> and lose the marker.
+/// <see cref="JobLayout.PurgePendingMarker"/> get <c>backy-worker purge</c> and lose the marker.
 /// Only top-level mtimes count: every backup, tag change or expire touches a top-level file, and
 /// walking millions of chunk files daily would cost more than it tells.
 /// </summary>
@@ -19,10 +21,6 @@ public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher 
 
     /// <summary>The first pass waits a little so that start-up (and READY) is not slowed by it.</summary>
     public static readonly TimeSpan FirstDelay = TimeSpan.FromMinutes(1);
-
-    /// <summary>Marker file a peer leaves in a dead directory whose revisions it removed (the
-    /// original's name, so directories keep working across implementations).</summary>
-    public const string PurgePendingMarker = ".purge_pending";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,17 +50,12 @@ public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher 
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var config = registry.Config;
-        var baseDir = new DirectoryInfo(config.Global.BaseDir);
-        if (!baseDir.Exists)
-            return;
         var now = clock.GetUtcNow();
-        foreach (var dir in baseDir.EnumerateDirectories())
+        foreach (var dir in DeadBackupDirectories.Enumerate(config.Global.BaseDir, config.Jobs.Keys.ToHashSet(StringComparer.Ordinal)))
         {
-            if (dir.Name.StartsWith('.') || dir.LinkTarget is not null || config.Jobs.ContainsKey(dir.Name))
-                continue;
             try
             {
-                var marker = Path.Combine(dir.FullName, PurgePendingMarker);
+                var marker = Path.Combine(dir.FullName, JobLayout.PurgePendingMarker);
                 if (File.Exists(marker))
                 {
                     LogPurging(logger, dir.Name);

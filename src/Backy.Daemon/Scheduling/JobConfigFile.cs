@@ -16,7 +16,7 @@ public static class JobConfigFile
     public static bool WriteIfChanged(string jobDir, JobDefinition job)
     {
         Directory.CreateDirectory(jobDir);
-        var path = Path.Combine(jobDir, JobConfig.FileName);
+        var path = Path.Combine(jobDir, JobLayout.ConfigFileName);
         var content = new JobConfig(new SourceConfig(job.Source.Type, job.Source.Settings), job.Schedule, job.Compression).Serialize();
         // The resolved copy targets, so that `backy copy` runs stand-alone; their own section (JobCopies).
         if (job.Copies.Targets.Count > 0)

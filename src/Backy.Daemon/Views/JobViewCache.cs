@@ -48,7 +48,7 @@ public sealed class JobViewCache(TimeProvider time)
     public void Forget(string directory) => _entries.TryRemove(directory, out _);
 
     private static (DateTime Job, DateTime Quarantine) Stamp(string directory) =>
-        (MTime(directory), MTime(Path.Join(directory, Storage.Jobs.JobDirectory.QuarantineDirectoryName)));
+        (MTime(directory), MTime(Path.Join(directory, Storage.Jobs.JobLayout.QuarantineDirectoryName)));
 
     // A missing directory reads as 1601-01-01 (FileSystemInfo's "none"), which is also a stable key.
     private static DateTime MTime(string path) => Directory.Exists(path) ? Directory.GetLastWriteTimeUtc(path) : default;

@@ -22,7 +22,7 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
     public async Task ExecuteAsync(string job, string jobDir, IReadOnlyCollection<string> tags, string taskId,
         string? callback, IReadOnlyDictionary<string, PeerConfig> peers, CancellationToken cancellationToken)
     {
-        var log = Path.Combine(jobDir, "backy.log");
+        var log = Path.Combine(jobDir, Backy.Storage.Jobs.JobLayout.LogFileName);
         string[] Common() => ["-t", taskId, "-b", jobDir, "-l", log];
 
         LogBackup(logger, job, string.Join(',', tags));
@@ -61,7 +61,7 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
     {
         try
         {
-            if (JobCopies.Load(Path.Combine(jobDir, Backy.Storage.Jobs.JobConfig.FileName)).Count == 0)
+            if (JobCopies.Load(Path.Combine(jobDir, Backy.Storage.Jobs.JobLayout.ConfigFileName)).Count == 0)
                 return;
         }
         catch (Backy.Storage.BackyException)

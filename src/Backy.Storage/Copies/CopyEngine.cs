@@ -40,7 +40,7 @@ public sealed partial class CopyEngine
     }
 
     /// <summary>The local record of what the target holds.</summary>
-    public string RecordPath => Path.Combine(_job.Path, "copies", _target.Name + ".chunks");
+    public string RecordPath => Path.Combine(_job.Path, JobLayout.CopiesDirectoryName, _target.Name + ".chunks");
 
     public async Task<CopyResult> CopyAsync(CancellationToken cancellationToken)
     {
@@ -108,7 +108,7 @@ public sealed partial class CopyEngine
     /// <summary>How old an unreferenced chunk object must be before a purge removes it (<see cref="CopyPurge.DefaultGrace"/>).</summary>
     public TimeSpan PurgeGrace { get; init; } = CopyPurge.DefaultGrace;
 
-    public string ExpiredPath => Path.Combine(_job.Path, "copies", _target.Name + ".expired");
+    public string ExpiredPath => Path.Combine(_job.Path, JobLayout.CopiesDirectoryName, _target.Name + ".expired");
 
     /// <summary>Pending maps of revisions this copy will not finish (gone locally, expired) would pin their chunks forever.</summary>
     private async Task RemoveStalePendingAsync(List<Revision> todo, CancellationToken cancellationToken)
@@ -122,7 +122,7 @@ public sealed partial class CopyEngine
 
     private string LockPath()
     {
-        var dir = Path.Combine(_job.Path, "copies");
+        var dir = Path.Combine(_job.Path, JobLayout.CopiesDirectoryName);
         Directory.CreateDirectory(dir);
         return Path.Combine(dir, _target.Name + ".lock");
     }

@@ -1,3 +1,4 @@
+using Backy.Storage.Jobs;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Copies;
@@ -20,15 +21,15 @@ public static class CopyLayout
     public const string ChunksPrefix = "chunks/";
     public const string PendingPrefix = "pending/";
 
-    public static string Revision(string id) => id + RevisionFile.Extension;
+    public static string Revision(string id) => id + JobLayout.RevisionExtension;
     public static string ChunkMap(string id) => id;
     public static string Pending(string id) => PendingPrefix + id;
     public static string Chunk(string name) => $"{ChunksPrefix}{name[..2]}/{name}";
 
     /// <summary>The revision id of a top-level <c>&lt;id&gt;.rev</c> name, or null.</summary>
     public static string? RevisionIdOf(string relativeKey) =>
-        relativeKey.EndsWith(RevisionFile.Extension, StringComparison.Ordinal) && !relativeKey.Contains('/')
-            ? relativeKey[..^RevisionFile.Extension.Length] : null;
+        relativeKey.EndsWith(JobLayout.RevisionExtension, StringComparison.Ordinal) && !relativeKey.Contains('/')
+            ? relativeKey[..^JobLayout.RevisionExtension.Length] : null;
 
     /// <summary>The chunk name of a <c>chunks/xx/name</c> key, or null.</summary>
     public static string? ChunkNameOf(string relativeKey)

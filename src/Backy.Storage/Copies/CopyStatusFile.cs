@@ -1,5 +1,6 @@
 using System.Globalization;
 using Backy.Storage.IO;
+using Backy.Storage.Jobs;
 using YamlDotNet.RepresentationModel;
 
 namespace Backy.Storage.Copies;
@@ -11,7 +12,7 @@ namespace Backy.Storage.Copies;
 /// </summary>
 public sealed record CopyStatusFile(DateTimeOffset? LastSuccess, DateTimeOffset LastAttempt, string? LastError, string Url)
 {
-    public static string PathFor(string jobDirectory, string name) => Path.Combine(jobDirectory, "copies", name + ".status");
+    public static string PathFor(string jobDirectory, string name) => Path.Combine(jobDirectory, JobLayout.CopiesDirectoryName, name + ".status");
 
     public static CopyStatusFile? TryRead(string jobDirectory, string name)
     {

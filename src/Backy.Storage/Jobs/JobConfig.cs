@@ -19,8 +19,6 @@ namespace Backy.Storage.Jobs;
 /// </summary>
 public sealed record JobConfig(SourceConfig Source, Schedule? Schedule, ChunkCompression? Compression = null)
 {
-    public const string FileName = "config";
-
     public static JobConfig Load(string path)
     {
         string text;

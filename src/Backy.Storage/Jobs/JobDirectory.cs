@@ -10,7 +10,7 @@ namespace Backy.Storage.Jobs;
 
 /// <summary>
 /// One job's directory: revisions (<c>&lt;id&gt;.rev</c> + chunk map <c>&lt;id&gt;</c>), <c>chunks/</c>,
-/// <c>quarantine/</c>, <c>config</c>, lock files. Stateless: every query reads the disk, because other
+/// <c>quarantine/</c>, <c>config</c>, lock files (the names: <see cref="JobLayout"/>). Stateless: every query reads the disk, because other
 /// processes change the directory under us (guarded by <see cref="Locks.JobLocks"/>).
 /// </summary>
 public sealed class JobDirectory
@@ -24,23 +24,20 @@ public sealed class JobDirectory
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
 
     /// <param name="logger">Where a damaged <c>.rev</c> skipped while listing is reported.</param>
-    /// <summary>The quarantine's directory in a job directory; the daemon's view cache keys on its mtime.</summary>
-    public const string QuarantineDirectoryName = "quarantine";
-
     public JobDirectory(string path, ILogger? logger = null)
     {
         _logger = logger ?? NullLogger.Instance;
         Path = System.IO.Path.GetFullPath(path);
-        Chunks = new ChunkStore(System.IO.Path.Combine(Path, "chunks"));
-        Quarantine = new QuarantineStore(System.IO.Path.Combine(Path, QuarantineDirectoryName));
+        Chunks = new ChunkStore(System.IO.Path.Combine(Path, JobLayout.ChunksDirectoryName));
+        Quarantine = new QuarantineStore(System.IO.Path.Combine(Path, JobLayout.QuarantineDirectoryName));
     }
 
     /// <summary>The job name is the directory's name.</summary>
     public string Name => System.IO.Path.GetFileName(Path);
-    public string ConfigPath => System.IO.Path.Combine(Path, JobConfig.FileName);
-    public string DefaultLogPath => System.IO.Path.Combine(Path, "backy.log");
+    public string ConfigPath => System.IO.Path.Combine(Path, JobLayout.ConfigFileName);
+    public string DefaultLogPath => System.IO.Path.Combine(Path, JobLayout.LogFileName);
 
-    public string RevisionPath(string id) => System.IO.Path.Combine(Path, id + RevisionFile.Extension);
+    public string RevisionPath(string id) => System.IO.Path.Combine(Path, id + JobLayout.RevisionExtension);
     public string ChunkMapPath(string id) => System.IO.Path.Combine(Path, id);
 
     public void EnsureExists()
@@ -68,7 +65,7 @@ public sealed class JobDirectory
         if (!Directory.Exists(Path)) return new RevisionScan([], []);
         var list = new List<Revision>();
         var damaged = new List<DamagedRevision>();
-        foreach (var file in Directory.EnumerateFiles(Path, "*" + RevisionFile.Extension))
+        foreach (var file in Directory.EnumerateFiles(Path, "*" + JobLayout.RevisionExtension))
         {
             if (new FileInfo(file).LinkTarget is not null) continue; // the original's `last.rev` link
             try { list.Add(Consistent(RevisionFile.Read(file), file)); }
@@ -147,7 +144,7 @@ public sealed class JobDirectory
     /// <summary>Chunk map files without a .rev (left by a crash during removal).</summary>
     public IEnumerable<string> OrphanChunkMaps() =>
         Directory.EnumerateFiles(Path)
-            .Where(f => RevisionId.IsValid(System.IO.Path.GetFileName(f)) && !File.Exists(f + RevisionFile.Extension));
+            .Where(f => RevisionId.IsValid(System.IO.Path.GetFileName(f)) && !File.Exists(f + JobLayout.RevisionExtension));
 
     /// <summary>True while some revision is distrusted: backups then run in forced-write mode.</summary>
     public static bool AnyDistrusted(IEnumerable<Revision> history) =>

@@ -1,4 +1,5 @@
 using Backy.Storage.Images;
+using Backy.Storage.Jobs;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Legacy;
@@ -12,7 +13,7 @@ public static class LegacyImages
         return revision.BackendType switch
         {
             LegacyFormat.Chunked => new LegacyChunkedImage(LegacyChunkMap.Read(data),
-                new LegacyChunkStore(Path.Combine(jobDirectory, "chunks"))),
+                new LegacyChunkStore(Path.Combine(jobDirectory, JobLayout.ChunksDirectoryName))),
             LegacyFormat.Cowfile => new CowfileImage(data),
             _ => throw new BackyException(
                 $"revision {revision.Id} has backend_type '{revision.BackendType}', which is not a format of the original backy"),

@@ -1,3 +1,5 @@
+using Backy.Storage.Jobs;
+
 namespace Backy.Storage.Locks;
 
 /// <summary>
@@ -14,13 +16,10 @@ namespace Backy.Storage.Locks;
 /// </summary>
 public static class JobLocks
 {
-    public const string BackupLockName = ".backup";
-    public const string PurgeLockName = ".purge";
-
     /// <summary>Fails at once with a clear message when another process changes the job.</summary>
     public static FileLock AcquireBackup(string jobDirectory, string action) =>
         TryAcquireBackup(jobDirectory)
-            ?? throw new JobLockedException($"cannot {action} job '{jobDirectory}': another backup or revision change is running (lock {Path.Combine(jobDirectory, BackupLockName)} is held)");
+            ?? throw new JobLockedException($"cannot {action} job '{jobDirectory}': another backup or revision change is running (lock {Path.Combine(jobDirectory, JobLayout.BackupLockName)} is held)");
 
     /// <summary>The backup lock, or null at once when someone holds it.</summary>
     public static FileLock? TryAcquireBackup(string jobDirectory) =>
@@ -38,21 +37,18 @@ public static class JobLocks
 
     // Both locks flock a directory of the job: it must exist, or FileLock would create a lock *file* in its place.
     private static string[] BackupTargets(string jobDirectory) =>
-        [RequireDirectory(jobDirectory), Path.Combine(jobDirectory, BackupLockName)];
+        [RequireDirectory(jobDirectory), Path.Combine(jobDirectory, JobLayout.BackupLockName)];
 
     private static string[] PurgeTargets(string jobDirectory)
     {
         // chunks/ is where purge deletes; a job that never had a backup gets it here (it is empty then).
         RequireDirectory(jobDirectory);
-        var chunks = Path.Combine(jobDirectory, ChunksDirectoryName);
+        var chunks = Path.Combine(jobDirectory, JobLayout.ChunksDirectoryName);
         Directory.CreateDirectory(chunks);
-        return [chunks, Path.Combine(jobDirectory, PurgeLockName)];
+        return [chunks, Path.Combine(jobDirectory, JobLayout.PurgeLockName)];
     }
 
     private static string RequireDirectory(string jobDirectory) => Directory.Exists(jobDirectory)
         ? Path.GetFullPath(jobDirectory)
         : throw new BackyException($"job directory '{jobDirectory}' does not exist");
-
-    /// <summary>The chunk store's directory (<see cref="Chunks.ChunkStore"/>), named here to keep Locks free of it.</summary>
-    public const string ChunksDirectoryName = "chunks";
 }

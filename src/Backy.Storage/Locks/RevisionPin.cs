@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.IO;
+using Backy.Storage.Jobs;
 
 namespace Backy.Storage.Locks;
 
@@ -20,8 +21,6 @@ namespace Backy.Storage.Locks;
 /// </remarks>
 public sealed class RevisionPin : IDisposable
 {
-    public const string DirectoryName = "pins";
-
     private int _fd;
 
     private RevisionPin(string path, int fd)
@@ -37,7 +36,7 @@ public sealed class RevisionPin : IDisposable
     public static RevisionPin Take(FileLock sharedPurgeLock, string jobDirectory, string revisionId, string chunkMapPath)
     {
         ArgumentNullException.ThrowIfNull(sharedPurgeLock);
-        var directory = System.IO.Path.Combine(jobDirectory, DirectoryName);
+        var directory = System.IO.Path.Combine(jobDirectory, JobLayout.PinsDirectoryName);
         Directory.CreateDirectory(directory);
         var path = System.IO.Path.Combine(directory, $"{revisionId}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..8]}");
         if (Posix.Link(chunkMapPath, path) != 0)
@@ -59,7 +58,7 @@ public sealed class RevisionPin : IDisposable
     /// </summary>
     public static IReadOnlyList<ChunkMap> LiveUnderExclusivePurgeLock(string jobDirectory)
     {
-        var directory = System.IO.Path.Combine(jobDirectory, DirectoryName);
+        var directory = System.IO.Path.Combine(jobDirectory, JobLayout.PinsDirectoryName);
         var live = new List<ChunkMap>();
         if (!Directory.Exists(directory)) return live;
         foreach (var file in Directory.EnumerateFiles(directory).ToList())

@@ -67,7 +67,7 @@ public sealed class GarbageCollector
             }
             catch (Exception e) when (e is BackyException or IOException)
             {
-                _logger.PurgeKeepsAllUnreadable(RevisionPin.DirectoryName, e.Message);
+                _logger.PurgeKeepsAllUnreadable(Jobs.JobLayout.PinsDirectoryName, e.Message);
                 sweep = false;
             }
             // A damaged .rev still owns its chunks: damaged metadata must never cost data.

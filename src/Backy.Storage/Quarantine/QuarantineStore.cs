@@ -1,6 +1,7 @@
 using System.Globalization;
 using Backy.Storage.Chunks;
 using Backy.Storage.IO;
+using Backy.Storage.Jobs;
 using Backy.Storage.Revisions;
 using YamlDotNet.RepresentationModel;
 
@@ -10,6 +11,10 @@ namespace Backy.Storage.Quarantine;
 public sealed class QuarantineStore
 {
     public const string ReportExtension = ".report";
+
+    /// <summary>Both versions of each quarantined block, by hash: <c>quarantine/chunks/&lt;hash&gt;</c> (plain bytes,
+    /// not the job's chunk format; the original's layout).</summary>
+    private const string ChunksDirectoryName = "chunks";
 
     public string Directory { get; }
 
@@ -26,7 +31,7 @@ public sealed class QuarantineStore
     /// <summary>Stores both versions of the block and the report describing them; returns the report.</summary>
     public QuarantineReport Add(string revision, long block, long offset, ReadOnlySpan<byte> source, ReadOnlySpan<byte> stored, DateTimeOffset now)
     {
-        var chunks = Path.Combine(Directory, "chunks");
+        var chunks = Path.Combine(Directory, ChunksDirectoryName);
         System.IO.Directory.CreateDirectory(chunks);
         var sourceHash = ChunkId.Of(source).ToString();
         var storedHash = ChunkId.Of(stored).ToString();
@@ -41,10 +46,10 @@ public sealed class QuarantineStore
             { "offset", YamlTree.Plain(offset.ToString(CultureInfo.InvariantCulture)) },
             { "length", YamlTree.Plain(source.Length.ToString(CultureInfo.InvariantCulture)) },
             { "source_hash", YamlTree.Quoted(sourceHash) },
-            { "source_chunk", $"chunks/{sourceHash}" },
+            { "source_chunk", $"{ChunksDirectoryName}/{sourceHash}" },
             { "target_hash", YamlTree.Quoted(storedHash) },
-            { "target_chunk", $"chunks/{storedHash}" },
-            { "timestamp", YamlTree.Plain(now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture)) },
+            { "target_chunk", $"{ChunksDirectoryName}/{storedHash}" },
+            { "timestamp", YamlTree.Plain(JobLayout.FormatTimestamp(now)) },
         };
         DurableFile.WriteAllText(Path.Combine(Directory, report.Id + ReportExtension), YamlTree.Serialize(yaml));
         return report;

@@ -1,6 +1,7 @@
 using System.Globalization;
-using YamlDotNet.RepresentationModel;
 using Backy.Storage.IO;
+using Backy.Storage.Jobs;
+using YamlDotNet.RepresentationModel;
 
 namespace Backy.Storage.Revisions;
 
@@ -8,7 +9,6 @@ namespace Backy.Storage.Revisions;
 /// <see cref="RevisionStore"/>).</summary>
 public static class RevisionFile
 {
-    public const string Extension = ".rev";
 
     /// <summary>
     /// Reads a <c>.rev</c> and checks it is what a writer of this format writes (<see cref="Parse"/>), with a
@@ -24,8 +24,8 @@ public static class RevisionFile
         {
             var revision = Parse(text);
             var name = Path.GetFileName(path);
-            if (name.EndsWith(Extension, StringComparison.Ordinal) && name[..^Extension.Length] != revision.Id)
-                throw new BackyException($"its uuid '{revision.Id}' is not its file name's '{name[..^Extension.Length]}'");
+            if (name.EndsWith(JobLayout.RevisionExtension, StringComparison.Ordinal) && name[..^JobLayout.RevisionExtension.Length] != revision.Id)
+                throw new BackyException($"its uuid '{revision.Id}' is not its file name's '{name[..^JobLayout.RevisionExtension.Length]}'");
             return revision;
         }
         catch (Exception e) when (e is YamlDotNet.Core.YamlException or FormatException or InvalidCastException or OverflowException)
@@ -153,7 +153,7 @@ public static class RevisionFile
         return new YamlMappingNode
         {
             { "uuid", r.Id },
-            { "timestamp", YamlTree.Plain(r.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture)) },
+            { "timestamp", YamlTree.Plain(JobLayout.FormatTimestamp(r.Timestamp)) },
             { "parent", YamlTree.Quoted(r.Parent) },
             { "stats", stats },
             { "trust", r.Trust.ToText() },

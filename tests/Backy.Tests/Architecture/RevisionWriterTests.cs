@@ -1,5 +1,6 @@
-using System.Reflection;
 using System.Reflection.Emit;
+using System.Reflection;
+using Backy.Storage.Jobs;
 using Backy.Storage.Revisions;
 
 namespace Backy.Tests.Architecture;
@@ -36,7 +37,7 @@ public class RevisionWriterTests
             foreach (var group in assembly.GetTypes().GroupBy(Outermost))
             {
                 var uses = group.SelectMany(Uses).ToList();
-                var namesRev = uses.Any(u => u.Member == "Backy.Storage.Jobs.JobDirectory.RevisionPath" || u.String?.Contains(RevisionFile.Extension, StringComparison.Ordinal) == true);
+                var namesRev = uses.Any(u => u.Member == "Backy.Storage.Jobs.JobDirectory.RevisionPath" || u.String?.Contains(JobLayout.RevisionExtension, StringComparison.Ordinal) == true);
                 var changes = uses.Where(u => u.Member is { } m && FileChanges.Any(f => f.Methods.Any(x => m == $"{f.Type}.{x}"))).Select(u => u.Member!).Distinct().ToList();
                 if (namesRev && changes.Count > 0)
                     writers[group.Key.FullName!] = string.Join(", ", changes);
@@ -52,13 +53,13 @@ public class RevisionWriterTests
     public void The_check_finds_a_write_to_a_rev_path()
     {
         var uses = Uses(typeof(SecondWriter)).ToList();
-        Assert.That(uses.Any(u => u.String == RevisionFile.Extension), Is.True, "the .rev string is seen");
+        Assert.That(uses.Any(u => u.String == JobLayout.RevisionExtension), Is.True, "the .rev string is seen");
         Assert.That(uses.Any(u => u.Member == "System.IO.File.WriteAllText"), Is.True, "the write is seen");
     }
 
     static class SecondWriter
     {
-        public static void Write(string dir, string id) => File.WriteAllText(Path.Combine(dir, id + RevisionFile.Extension), "uuid: x");
+        public static void Write(string dir, string id) => File.WriteAllText(Path.Combine(dir, id + JobLayout.RevisionExtension), "uuid: x");
     }
 
     static Type Outermost(Type t)

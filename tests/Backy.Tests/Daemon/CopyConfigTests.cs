@@ -65,7 +65,7 @@ public class CopyConfigTests
             var job = config.Jobs["vm1"];
             Assert.That(job.Copies.Targets.Single().Name, Is.EqualTo("offsite"));
             Assert.That(JobConfigFile.WriteIfChanged(dir, job), Is.True);
-            var path = Path.Combine(dir, JobConfig.FileName);
+            var path = Path.Combine(dir, JobLayout.ConfigFileName);
             if (OperatingSystem.IsLinux()) Assert.That(File.GetUnixFileMode(path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
             Assert.That(JobConfig.Load(path).Source.Type, Is.EqualTo("file"), "the job config still reads");
             var target = JobCopies.Load(path)["offsite"];

@@ -31,7 +31,7 @@ public class HousekeepingTests
         var oldDead = MakeDir(bed, "old-dead", TimeSpan.FromDays(91));
         var recentDead = MakeDir(bed, "recent-dead", TimeSpan.FromDays(80));
         var marked = MakeDir(bed, "marked", TimeSpan.FromDays(1));
-        File.WriteAllText(Path.Combine(marked, Housekeeping.PurgePendingMarker), "");
+        File.WriteAllText(Path.Combine(marked, Backy.Storage.Jobs.JobLayout.PurgePendingMarker), "");
         await using var daemon = await InProcessDaemon.StartAsync(bed, ct);
 
         await daemon.Housekeeping.RunOnceAsync(ct);
@@ -40,7 +40,7 @@ public class HousekeepingTests
         Assert.That(Directory.Exists(recentDead), Is.True, "dead but changed 80 days ago");
         Assert.That(Directory.Exists(active), Is.True, "configured jobs are never removed");
         Assert.That(bed.Worker.Records().Where(r => r.Kind == "end").Select(r => (r.Action, r.Job)), Does.Contain(("purge", "marked")));
-        Assert.That(File.Exists(Path.Combine(marked, Housekeeping.PurgePendingMarker)), Is.False);
+        Assert.That(File.Exists(Path.Combine(marked, Backy.Storage.Jobs.JobLayout.PurgePendingMarker)), Is.False);
         Assert.That(Directory.Exists(marked), Is.True);
     }
 }

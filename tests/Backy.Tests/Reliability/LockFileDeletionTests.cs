@@ -1,5 +1,6 @@
 using System.Text;
 using Backy.Storage.Chunks;
+using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Tests.Storage.Support;
 using CliWrap;
@@ -28,13 +29,13 @@ public class LockFileDeletionTests
     {
         using var t = new TestJob();
         var held = JobLocks.AcquireBackup(t.JobPath, "back up");
-        File.Delete(Path.Combine(t.JobPath, JobLocks.BackupLockName));
+        File.Delete(Path.Combine(t.JobPath, JobLayout.BackupLockName));
 
         Assert.That(JobLocks.TryAcquireBackup(t.JobPath), Is.Null);
         held.Dispose();
         using var again = JobLocks.TryAcquireBackup(t.JobPath);
         Assert.That(again, Is.Not.Null);
-        Assert.That(File.Exists(Path.Combine(t.JobPath, JobLocks.BackupLockName)), Is.True, "the lock file is there again");
+        Assert.That(File.Exists(Path.Combine(t.JobPath, JobLayout.BackupLockName)), Is.True, "the lock file is there again");
     }
 
     [Test]
@@ -43,7 +44,7 @@ public class LockFileDeletionTests
         using var t = new TestJob();
         using (await JobLocks.AcquirePurgeSharedAsync(t.JobPath, ct))
         {
-            File.Delete(Path.Combine(t.JobPath, JobLocks.PurgeLockName));
+            File.Delete(Path.Combine(t.JobPath, JobLayout.PurgeLockName));
             Assert.That(JobLocks.TryAcquirePurgeExclusive(t.JobPath), Is.Null);
             using var shared = await JobLocks.AcquirePurgeSharedAsync(t.JobPath, ct);
             Assert.That(shared, Is.Not.Null, "shared holders still share");
@@ -65,7 +66,7 @@ public class LockFileDeletionTests
         using var t = await JobWithOneRevisionAsync(ct);
         var rev = File.ReadAllText(t.Job.RevisionPath(t.Job.CompleteRevisions().Single().Id));
         using var running = JobLocks.AcquireBackup(t.JobPath, "back up"); // a backup in progress
-        File.Delete(Path.Combine(t.JobPath, JobLocks.BackupLockName));
+        File.Delete(Path.Combine(t.JobPath, JobLayout.BackupLockName));
 
         var second = await WorkerProcess.RunAsync(t.JobPath, ct, [command, .. args]);
 
@@ -87,8 +88,8 @@ public class LockFileDeletionTests
         var pending = Path.Combine(t.Job.Chunks.Directory, "ab", "ab" + new string('0', 30));
         Directory.CreateDirectory(Path.GetDirectoryName(pending)!);
         File.WriteAllBytes(pending, [1, 2, 3]);
-        File.Delete(Path.Combine(t.JobPath, JobLocks.PurgeLockName));
-        File.Delete(Path.Combine(t.JobPath, JobLocks.BackupLockName));
+        File.Delete(Path.Combine(t.JobPath, JobLayout.PurgeLockName));
+        File.Delete(Path.Combine(t.JobPath, JobLayout.BackupLockName));
         var (purge, stderr) = await WorkerProcess.StartWaitingPurgeAsync(t.JobPath, ct);
         Assert.That(purge.Task.IsCompleted, Is.False, "purge must not run while the backup does");
         Assert.That(File.Exists(pending), Is.True);
