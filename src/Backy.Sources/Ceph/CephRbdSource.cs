@@ -128,8 +128,12 @@ public partial class CephRbdSource : IBackupSource
     {
         try
         {
-            head.RemoveSnapshot(name);
+            RemoveSnapshot(head, name);
             LogRemovedSnapshot(_logger, Image.At(name));
+        }
+        catch (LibRbdException e) when (e.Errno == LibRbdException.EBUSY && e.What.StartsWith("unprotecting", StringComparison.Ordinal))
+        {
+            LogKeptForClones(_logger, Image.At(name));
         }
         catch (Exception e) when (e is BackyException or ObjectDisposedException)
         {
@@ -137,8 +141,31 @@ public partial class CephRbdSource : IBackupSource
         }
     }
 
+    /// <summary>
+    /// Removes a backy snapshot, lifting its protection first if someone protected it. Backy itself never protects
+    /// (protection exists for format-1 clones, and Backy makes no clones); an operator protects a backy snapshot to
+    /// clone it, e.g. to boot a revision's state. While such clones exist librbd refuses the unprotect (EBUSY) and
+    /// the snapshot stays: removing it would break them. Once they are flattened or removed, the protection guards
+    /// nothing and the next successful backup removes the snapshot, so backy snapshots do not pile up.
+    /// </summary>
+    private static void RemoveSnapshot(RbdImage head, string name)
+    {
+        try
+        {
+            head.RemoveSnapshot(name);
+        }
+        catch (LibRbdException e) when (e.Errno == LibRbdException.EBUSY && head.IsSnapshotProtected(name))
+        {
+            head.UnprotectSnapshot(name);
+            head.RemoveSnapshot(name);
+        }
+    }
+
     [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "removed snapshot {Snapshot}")]
     private static partial void LogRemovedSnapshot(ILogger logger, string snapshot);
+
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Warning, Message = "kept snapshot {Snapshot}: it is protected and has clones (flatten or remove them, and the next backup removes it)")]
+    private static partial void LogKeptForClones(ILogger logger, string snapshot);
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "could not remove snapshot {Snapshot} of {Image}: {Reason}")]
     private static partial void LogCleanupFailed(ILogger logger, string image, string snapshot, string reason);

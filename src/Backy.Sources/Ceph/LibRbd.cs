@@ -93,6 +93,17 @@ internal static unsafe partial class LibRbd
     [LibraryImport(Rbd, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rbd_snap_remove(nint image, string snapName);
 
+    /// <summary>Protects a snapshot so that it cannot be removed (clone format 1 needs it before cloning).</summary>
+    [LibraryImport(Rbd, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rbd_snap_protect(nint image, string snapName);
+
+    /// <summary>-EBUSY while clones of the snapshot exist.</summary>
+    [LibraryImport(Rbd, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rbd_snap_unprotect(nint image, string snapName);
+
+    [LibraryImport(Rbd, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rbd_snap_is_protected(nint image, string snapName, out int isProtected);
+
     [LibraryImport(Rbd, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rbd_snap_exists(nint image, string snapName, [MarshalAs(UnmanagedType.U1)] out bool exists);
 

@@ -10,6 +10,7 @@ namespace Backy.Sources.Ceph;
 public sealed class LibRbdException : BackyException
 {
     public const int ENOENT = 2;
+    public const int EBUSY = 16;
     public const int EEXIST = 17;
 
     /// <summary>The steps whose ENOENT means "no such pool" and "no such image" (a missing config file is ENOENT too).</summary>

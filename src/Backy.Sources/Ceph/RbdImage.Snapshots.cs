@@ -35,8 +35,23 @@ public sealed unsafe partial class RbdImage
     public void CreateSnapshot(string name) =>
         LibRbdException.Check(LibRbd.rbd_snap_create(Handle, name), $"creating snapshot {name}", Spec);
 
+    /// <summary>Removes snapshot <paramref name="name"/>; EBUSY when it is protected.</summary>
     public void RemoveSnapshot(string name) =>
         LibRbdException.Check(LibRbd.rbd_snap_remove(Handle, name), $"removing snapshot {name}", Spec);
+
+    /// <summary>Protects snapshot <paramref name="name"/> from removal (<c>rbd snap protect</c>); EBUSY when it is protected already.</summary>
+    public void ProtectSnapshot(string name) =>
+        LibRbdException.Check(LibRbd.rbd_snap_protect(Handle, name), $"protecting snapshot {name}", Spec);
+
+    /// <summary>Lifts the protection (<c>rbd snap unprotect</c>); EBUSY while clones of the snapshot exist, EINVAL when it is not protected.</summary>
+    public void UnprotectSnapshot(string name) =>
+        LibRbdException.Check(LibRbd.rbd_snap_unprotect(Handle, name), $"unprotecting snapshot {name}", Spec);
+
+    public bool IsSnapshotProtected(string name)
+    {
+        LibRbdException.Check(LibRbd.rbd_snap_is_protected(Handle, name, out var isProtected), $"looking up the protection of snapshot {name}", Spec);
+        return isProtected != 0;
+    }
 
     /// <summary>Whether snapshot <paramref name="name"/> exists now (refreshes the handle when another client changed the image).</summary>
     public bool SnapshotExists(string name)

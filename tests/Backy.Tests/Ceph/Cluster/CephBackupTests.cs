@@ -128,6 +128,37 @@ public class CephBackupTests
     }
 
     [Test]
+    [CancelAfter(240_000)]
+    public async Task A_protected_old_snapshot_is_removed_but_kept_while_it_has_clones(CancellationToken ct)
+    {
+        var (image, _) = await SeededImageAsync("prot", ct);
+        using var job = new CephJob(image);
+        var first = await job.BackupAsync(ct);
+        var firstSnap = CephRbdSource.SnapshotName(first.Id);
+        // An operator protects the snapshot without cloning it: the next backup lifts the protection and removes it.
+        await TestImages.RbdAsync(ct, "snap", "protect", image.At(firstSnap));
+        var second = await job.BackupAsync(ct);
+        var secondSnap = CephRbdSource.SnapshotName(second.Id);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { secondSnap }));
+
+        // Protected and cloned (format 1 clone: needs the protection): the snapshot stays, the backup succeeds.
+        var clone = TestImages.NewName("protclone");
+        await TestImages.RbdAsync(ct, "snap", "protect", image.At(secondSnap));
+        await TestImages.RbdAsync(ct, "clone", "--rbd-default-clone-format", "1", image.At(secondSnap), clone.ToString());
+        var third = await job.BackupAsync(ct);
+        var thirdSnap = CephRbdSource.SnapshotName(third.Id);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { secondSnap, thirdSnap }.Order(StringComparer.Ordinal)));
+        Assert.That(job.Log, Does.Contain($"kept snapshot {image.At(secondSnap)}: it is protected and has clones"));
+        Assert.That(await TestImages.ExportHeadAsync(clone, ct), Is.EqualTo(await TestImages.ExportAsync(image, secondSnap, ct)), "the clone still reads");
+
+        // Clone gone: the next backup removes the snapshot (and the third's, keeping only its own).
+        await TestImages.RbdAsync(ct, "rm", "--no-progress", clone.ToString());
+        var fourth = await job.BackupAsync(ct);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { CephRbdSource.SnapshotName(fourth.Id) }));
+        Assert.That(await job.RestoreAsync(fourth, ct), Is.EqualTo(await TestImages.ExportAsync(image, CephRbdSource.SnapshotName(fourth.Id), ct)));
+    }
+
+    [Test]
     [CancelAfter(60_000)]
     public async Task A_missing_image_fails_clearly_and_leaves_no_revision(CancellationToken ct)
     {

@@ -34,6 +34,27 @@ public class LibRbdTests
 
     [Test]
     [CancelAfter(60_000)]
+    public async Task A_protected_snapshot_refuses_removal_until_it_is_unprotected(CancellationToken ct)
+    {
+        var spec = await TestImages.CreateAsync("protect", 4 * MiB, ct);
+        using var connection = Connect();
+        using var image = connection.OpenImage(spec.Image);
+        image.CreateSnapshot("p");
+        Assert.That(image.IsSnapshotProtected("p"), Is.False);
+        image.ProtectSnapshot("p");
+        Assert.That(image.IsSnapshotProtected("p"));
+        Assert.That(await TestImages.RbdOutputAsync(ct, "snap", "ls", "--format", "json", spec.ToString()), Does.Contain("\"protected\":\"true\""));
+        var busy = Assert.Throws<LibRbdException>(() => image.RemoveSnapshot("p"));
+        Assert.That(busy!.Errno, Is.EqualTo(LibRbdException.EBUSY));
+        Assert.That(busy.Message, Does.Contain($"removing snapshot p of {spec}"));
+        image.UnprotectSnapshot("p");
+        Assert.That(image.IsSnapshotProtected("p"), Is.False);
+        image.RemoveSnapshot("p");
+        Assert.That(await TestImages.SnapshotsAsync(spec, ct), Is.Empty);
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
     public async Task Concurrent_reads_see_the_snapshot_not_later_writes(CancellationToken ct)
     {
         const long size = 12 * MiB + 100;
