@@ -18,12 +18,13 @@ public static class BackyCommandLine
 {
     public static RootCommand CreateRoot()
     {
-        var root = JobCommandLine.CreateRoot();
+        var globals = new GlobalOptions();
+        var root = JobCommandLine.CreateRoot(globals);
         var config = new ConfigOption();
         root.Options.Add(config.BeforeCommand);
         var jobCommands = root.Subcommands.ToList();
-        root.Subcommands.Add(SchedulerCommand.Create(config));
-        root.Subcommands.Add(ClientCommand.Create(config));
+        root.Subcommands.Add(SchedulerCommand.Create(config, globals));
+        root.Subcommands.Add(ClientCommand.Create(config, globals));
         foreach (var command in jobCommands)
             command.Validators.Add(result =>
             {

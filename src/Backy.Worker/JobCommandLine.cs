@@ -30,10 +30,14 @@ public static class JobCommandLine
         CopyCommand.Create,
     ];
 
-    public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore")
+    public static RootCommand CreateRoot(string description = "Backy: block-device backup and restore") =>
+        CreateRoot(new GlobalOptions(), description);
+
+    /// <param name="globals">The root's global options: <c>backy</c>'s scheduler and client read the same instances
+    /// (-t, -l, -v) instead of looking them up by name.</param>
+    public static RootCommand CreateRoot(GlobalOptions globals, string description = "Backy: block-device backup and restore")
     {
         var root = new RootCommand(description);
-        var globals = new GlobalOptions();
         globals.AddTo(root);
         foreach (var create in Commands) root.Subcommands.Add(create(globals));
         return root;

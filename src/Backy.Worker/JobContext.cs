@@ -26,7 +26,7 @@ public sealed class JobContext : IDisposable
         var directory = parse.GetValue(globals.BackupDir) ?? Directory.GetCurrentDirectory();
         Verbose = parse.GetValue(globals.Verbose);
         // A task id ties this worker's log lines to the daemon's that started it; make one when none is given.
-        TaskId = parse.GetValue(globals.TaskId) ?? Guid.NewGuid().ToString("N")[..8];
+        TaskId = parse.GetValue(globals.TaskId) ?? TaskIds.New();
         Out = output;
         var logFile = parse.GetValue(globals.LogFile) ?? new JobDirectory(directory).DefaultLogPath;
         _logProvider = FileLoggerProvider.OpenOrWarn(logFile, error, Verbose, TaskId);

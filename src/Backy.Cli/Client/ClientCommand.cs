@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backy.Daemon.Api;
+using Backy.Worker;
 
 namespace Backy.Cli.Client;
 
@@ -9,10 +10,11 @@ public static class ClientCommand
 {
     /// <param name="config"><c>-c</c> before or after the command (BackyCommandLine): the daemon
     /// configuration file, read for its api and peers sections only.</param>
-    public static Command Create(ConfigOption config)
+    /// <param name="globals">The root's -t/-l/-v (JobCommandLine.CreateRoot).</param>
+    public static Command Create(ConfigOption config, GlobalOptions globals)
     {
         var options = new ClientOptions(
-            config,
+            config, globals,
             new Option<string?>("--peer", "-p") { Description = "Talk to this peer from the configuration's peers", Recursive = true },
             new Option<string?>("--url") { Description = "Daemon URL (overrides --config and --peer)", Recursive = true },
             new Option<string?>("--token") { Description = "API token (overrides --config and --peer)", Recursive = true },
@@ -57,4 +59,4 @@ public static class ClientCommand
 }
 
 /// <summary>The options every client action shares.</summary>
-internal sealed record ClientOptions(ConfigOption Config, Option<string?> Peer, Option<string?> Url, Option<string?> Token, Option<double> Timeout);
+internal sealed record ClientOptions(ConfigOption Config, GlobalOptions Globals, Option<string?> Peer, Option<string?> Url, Option<string?> Token, Option<double> Timeout);

@@ -47,10 +47,10 @@ internal sealed partial class ClientSession
 
     public async Task<int> RunAsync(Func<ClientSession, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
     {
-        var taskId = Global<string?>("--taskid") ?? NewTaskId();
+        var taskId = _result.GetValue(_options.Globals.TaskId) ?? TaskIds.New();
         // The job commands' logger: the task id on every line, stderr, and the -l file if given
         // (the manual: client has no default log file).
-        using var logs = FileLoggerProvider.OpenOrWarn(Global<string?>("--logfile"), _error, Global<bool>("--verbose"), taskId);
+        using var logs = FileLoggerProvider.OpenOrWarn(_result.GetValue(_options.Globals.LogFile), _error, _result.GetValue(_options.Globals.Verbose), taskId);
         Log = logs.CreateLogger("backy.client");
         ClientTarget? target = null;
         var timeout = TimeSpan.FromSeconds(_result.GetValue(_options.Timeout));
@@ -129,17 +129,6 @@ internal sealed partial class ClientSession
     };
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
-
-    /// <summary>A global option of the root command (-t, -l, -v), looked up by name so that the
-    /// client does not depend on how the job command line declares it.</summary>
-    private T? Global<T>(string name)
-    {
-        var option = _result.RootCommandResult.Command.Options.OfType<Option<T>>().FirstOrDefault(o => o.Name == name);
-        return option is null ? default : _result.GetValue(option);
-    }
-
-    /// <summary>Short and random, like the original's task ids: enough to find one call in two logs.</summary>
-    private static string NewTaskId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
     private static IAnsiConsole CreateConsole(TextWriter writer)
     {

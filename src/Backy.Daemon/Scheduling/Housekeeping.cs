@@ -1,6 +1,7 @@
 using Backy.Daemon.Api;
 using Backy.Daemon.Workers;
 using Backy.Storage.Jobs;
+using Backy.Storage.Logging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -3,6 +3,7 @@ using Backy.Daemon.Views;
 using Backy.Daemon.Workers;
 using Backy.Storage;
 using Backy.Storage.Editing;
+using Backy.Storage.Logging;
 using Backy.Storage.Revisions;
 using Backy.Storage.Schedules;
 using Microsoft.Extensions.Logging;
