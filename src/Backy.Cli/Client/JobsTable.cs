@@ -15,7 +15,8 @@ public static class JobsTable
         var table = new Table { Border = TableBorder.HeavyHead }
             .AddColumns("Job", "SLA", "SLA overdue", "Status", $"Last Backup ({zone.Id})", "Last Tags")
             .AddColumn(new TableColumn("Last Duration").RightAligned())
-            .AddColumns($"Next Backup ({zone.Id})", "Next Tags");
+            .AddColumns($"Next Backup ({zone.Id})", "Next Tags")
+            .AddColumn(new TableColumn("Stored").RightAligned());
         foreach (var job in jobs.OrderBy(j => j.Name, StringComparer.Ordinal))
             table.AddRow(Cells(
                 job.Name,
@@ -26,9 +27,11 @@ public static class JobsTable
                 string.Join(',', job.LastTags),
                 Humanized(job.LastDuration),
                 LocalTime(job.NextTime, zone),
-                string.Join(',', job.NextTags)));
+                string.Join(',', job.NextTags),
+                // Bytes of the job's chunk files on disk; "-" from a daemon that does not send it or without a directory.
+                job.HasStoredBytes ? Humanize.Size(job.StoredBytes) : "-"));
         foreach (var name in dead)
-            table.AddRow(Cells(name, "-", "-", "Dead", "-", "", "-", "-", ""));
+            table.AddRow(Cells(name, "-", "-", "Dead", "-", "", "-", "-", "", "-"));
         return table;
     }
 

@@ -18,8 +18,11 @@ namespace Backy.Daemon.Api;
 /// fails on reload logs the error and brings the previous endpoints back, so the API stays
 /// reachable to fix the configuration.
 /// </summary>
-public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
+/// <param name="stored">The daemon's chunk-file totals (<c>client jobs</c> Stored); a cache of its own when not given (tests).</param>
+public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory loggerFactory, TimeProvider time, Views.StoredBytesCache? stored = null) : IHostedService, IAsyncDisposable
 {
+    private readonly Views.StoredBytesCache _stored = stored ?? new Views.StoredBytesCache(time);
+
     /// <summary>Calls are short; a stuck one must not hold a rebind or shutdown for long.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
@@ -144,6 +147,7 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(daemon);
         builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(_stored);
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<BearerTokenInterceptor>();

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Backy.Daemon.Api;
 
 /// <summary><c>backy.v1.Jobs</c>: a thin adapter over <see cref="IJobScheduler"/>.</summary>
-internal sealed partial class JobsService(IJobScheduler daemon, TimeProvider clock, ILogger<JobsService> logger) : Jobs.JobsBase
+internal sealed partial class JobsService(IJobScheduler daemon, TimeProvider clock, Views.StoredBytesCache stored, ILogger<JobsService> logger) : Jobs.JobsBase
 {
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
@@ -20,6 +20,7 @@ internal sealed partial class JobsService(IJobScheduler daemon, TimeProvider clo
             if (job.ViewError is { } error)
                 LogUnreadable(logger, job.Name, error);
             var status = ApiMapper.ToProto(job);
+            if (stored.Of(Path.Join(daemon.Config.Global.BaseDir, job.Name)) is { } bytes) status.StoredBytes = bytes;
             status.CopiesBehind.AddRange(CopyLag.Behind(daemon.Config.Jobs.GetValueOrDefault(job.Name),
                 Path.Join(daemon.Config.Global.BaseDir, job.Name), job.LastTime, clock.GetUtcNow()));
             response.Jobs.Add(status);

@@ -131,6 +131,7 @@ public static partial class DaemonHost
                     Deadlines.Register(q);
                 });
                 services.AddSingleton<Views.JobViewCache>();
+                services.AddSingleton<Views.StoredBytesCache>();
                 services.AddSingleton<JobRegistry>();
                 services.AddSingleton<IJobScheduler>(sp => sp.GetRequiredService<JobRegistry>());
                 services.AddHostedService<SchedulerService>();

@@ -14,7 +14,7 @@ public sealed class JobMetrics : IDisposable
     static readonly TimeSpan ReadingLifetime = TimeSpan.FromSeconds(1);
 
     readonly IJobScheduler _daemon;
-    readonly StoredBytes _stored;
+    readonly Views.StoredBytesCache _stored;
     readonly TimeProvider _time;
     readonly Lock _lock = new();
     Reading? _reading;
@@ -23,7 +23,7 @@ public sealed class JobMetrics : IDisposable
     /// hosts in one process (tests) never observe each other's jobs.</summary>
     public Meter Meter { get; } = new(DaemonMeter.Name, ThisAssembly.Version);
 
-    internal JobMetrics(IJobScheduler daemon, StoredBytes stored, TimeProvider time)
+    internal JobMetrics(IJobScheduler daemon, Views.StoredBytesCache stored, TimeProvider time)
     {
         _daemon = daemon;
         _stored = stored;

@@ -35,11 +35,11 @@ public sealed partial class MetricsServer : IHostedService, IAsyncDisposable
     /// <summary>The URLs it listens on now (with the real port when the config says 0).</summary>
     public IReadOnlyList<string> Urls => _app?.Urls.ToList() ?? [];
 
-    public MetricsServer(IJobScheduler daemon, ILoggerFactory loggerFactory, TimeProvider time)
+    public MetricsServer(IJobScheduler daemon, Views.StoredBytesCache stored, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _daemon = daemon;
         _logger = loggerFactory.CreateLogger<MetricsServer>();
-        _jobs = new JobMetrics(daemon, new StoredBytes(time), time);
+        _jobs = new JobMetrics(daemon, stored, time);
         _backups = Prometheus.Metrics.WithCustomRegistry(_registry).CreateCounter("backy_backups_total",
             "Job runs finished since the daemon started, by result (success, failure).", "result");
         // Both results exist from the start, so rate() and alerts see a 0 rather than no series.
