@@ -56,6 +56,7 @@ public sealed class JobUpgrader
             }
             using var purgeLock = await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false);
             UpgradeLog.Converting(_logger, revision.Id, revision.BackendType, Length(revision));
+            references.RefreshPins(_job.Path); // nbd-server may serve it: its old chunks stay until it stops
             try
             {
                 var (written, deleted) = upgrader.Convert(revision, forcedWrite, cancellationToken);
@@ -71,7 +72,10 @@ public sealed class JobUpgrader
         }
 
         using (await JobLocks.AcquirePurgeExclusiveAsync(_job.Path, cancellationToken).ConfigureAwait(false))
+        {
+            references.RefreshPins(_job.Path);
             report.LegacyChunksDeleted += LegacySweep.Run(_job, references, _logger);
+        }
         return report;
     }
 

@@ -27,6 +27,8 @@ public static class LegacyPurge
             UpgradeLog.LegacySweepSkipped(logger, scan.Damaged[0].Reason);
             return 0;
         }
-        return LegacySweep.Run(job, LegacyReferences.Build(job.Path, history), logger);
+        var references = LegacyReferences.Build(job.Path, history);
+        references.RefreshPins(job.Path);
+        return LegacySweep.Run(job, references, logger);
     }
 }

@@ -1,3 +1,4 @@
+using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Legacy;
@@ -5,13 +6,43 @@ namespace Backy.Storage.Legacy;
 /// <summary>
 /// How many legacy (chunked) revisions use each old chunk file. An old chunk is deleted only when no
 /// revision still in the old format uses it. When some legacy chunk map cannot be read, nothing is
-/// known for sure and nothing is deleted (<see cref="IsComplete"/> is false).
+/// known for sure and nothing is deleted (<see cref="IsComplete"/> is false). Chunks of a legacy revision that
+/// nbd-server serves (a live <see cref="RevisionPin"/>) are kept too, even after that revision was converted or
+/// removed: <see cref="RefreshPins"/> before deleting, under the exclusive purge lock.
 /// </summary>
 public sealed class LegacyReferences
 {
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private HashSet<string> _pinned = new(StringComparer.Ordinal);
+    private bool _pinsUnreadable;
 
-    public bool IsComplete { get; private set; } = true;
+    public bool IsComplete
+    {
+        get => _complete && !_pinsUnreadable;
+        private set => _complete = value;
+    }
+    private bool _complete = true;
+
+    /// <summary>
+    /// Reads the live pins on legacy chunked revisions again (a server may have opened or closed one since).
+    /// Only under the exclusive purge lock, so that no pin is taken between this and the deletes it allows.
+    /// An unreadable pin makes the references incomplete until the next refresh: nothing is deleted.
+    /// </summary>
+    public void RefreshPins(string jobDirectory)
+    {
+        var pinned = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var path in RevisionPin.LiveLegacyChunkedUnderExclusivePurgeLock(jobDirectory))
+                pinned.UnionWith(LegacyChunkMap.Read(path).Hashes());
+            _pinsUnreadable = false;
+        }
+        catch (Exception e) when (e is BackyException or IOException)
+        {
+            _pinsUnreadable = true;
+        }
+        _pinned = pinned;
+    }
 
     public static LegacyReferences Build(string jobDirectory, IEnumerable<Revision> history)
     {
@@ -55,8 +86,8 @@ public sealed class LegacyReferences
                 unused.Add(h);
             }
         }
-        return IsComplete ? unused : [];
+        return IsComplete ? unused.Where(h => !_pinned.Contains(h)).ToList() : [];
     }
 
-    public bool IsUsed(string hash) => !IsComplete || _counts.ContainsKey(hash);
+    public bool IsUsed(string hash) => !IsComplete || _counts.ContainsKey(hash) || _pinned.Contains(hash);
 }

@@ -3,7 +3,7 @@ using Backy.Storage.Chunks;
 namespace Backy.Storage.Reading;
 
 /// <summary>
-/// A bounded cache of decoded blocks, keyed by chunk id (so revisions sharing a chunk share its decoded block).
+/// A bounded cache of decoded blocks, keyed by <see cref="BlockKey"/> (so revisions sharing a chunk share its decoded block).
 /// At most <see cref="Capacity"/> buffers of one block each are cached; a block is decoded once however many
 /// readers ask for it at the same time (they wait for the first). A buffer in use by a reader is never
 /// evicted or reused; when every cached buffer is in use, a reader decodes into a buffer of its own that is
@@ -12,7 +12,7 @@ namespace Backy.Storage.Reading;
 public sealed class BlockCache
 {
     private readonly object _gate = new();
-    private readonly Dictionary<ChunkId, Entry> _entries = [];
+    private readonly Dictionary<BlockKey, Entry> _entries = [];
     private readonly LinkedList<Entry> _lru = []; // most recently used first
     private readonly Stack<byte[]> _free = new();
     private readonly int _blockSize;
@@ -33,10 +33,10 @@ public sealed class BlockCache
     private long _hits, _misses;
 
     /// <summary>
-    /// The decoded block of chunk <paramref name="id"/>; <paramref name="decode"/> fills a buffer when it is not
+    /// The decoded block <paramref name="id"/>; <paramref name="decode"/> fills a buffer when it is not
     /// cached. Dispose the lease when done with its data. A failed decode is not cached: the next reader tries again.
     /// </summary>
-    public Lease Get(ChunkId id, Action<byte[]> decode)
+    public Lease Get(BlockKey id, Action<byte[]> decode)
     {
         Entry entry;
         bool owner;
@@ -128,7 +128,7 @@ public sealed class BlockCache
 
     internal sealed class Entry
     {
-        public Entry(ChunkId id, byte[] buffer, bool cached)
+        public Entry(BlockKey id, byte[] buffer, bool cached)
         {
             Id = id;
             Buffer = buffer;
@@ -136,7 +136,7 @@ public sealed class BlockCache
             Node = new LinkedListNode<Entry>(this);
         }
 
-        public ChunkId Id { get; }
+        public BlockKey Id { get; }
         public byte[] Buffer { get; }
         public bool Cached { get; }
         public LinkedListNode<Entry> Node { get; }

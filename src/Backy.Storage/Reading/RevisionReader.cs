@@ -1,6 +1,7 @@
 using Backy.Storage.Chunks;
 using Backy.Storage.Images;
 using Backy.Storage.Jobs;
+using Backy.Storage.Legacy;
 using Backy.Storage.Locks;
 using Backy.Storage.Revisions;
 
@@ -10,15 +11,17 @@ namespace Backy.Storage.Reading;
 /// Random access to one revision's image, for readers that stay open (the NBD server): byte ranges are served
 /// from a shared <see cref="BlockCache"/> of decoded blocks, holes without touching a chunk. Opening reads the
 /// chunk map under the shared purge lock and takes a <see cref="RevisionPin"/>, then lets the lock go: purge,
-/// backup, forget and expire run while the reader is open, and purge keeps the pinned chunks. Thread-safe.
+/// backup, forget and expire run while the reader is open, and purge keeps the pinned chunks. Any format the one
+/// read path (<see cref="RevisionImages"/>) reads is served: ours, and the original's chunked and cowfile (whose
+/// old chunks the legacy purge and `upgrade` keep while pinned; a cowfile is kept by the open handle). Thread-safe.
 /// </summary>
 public sealed class RevisionReader : IDisposable
 {
     private readonly IRevisionImage _image;
     private readonly BlockCache _cache;
-    private readonly RevisionPin _pin;
+    private readonly RevisionPin? _pin;
 
-    private RevisionReader(Revision revision, IRevisionImage image, BlockCache cache, RevisionPin pin)
+    private RevisionReader(Revision revision, IRevisionImage image, BlockCache cache, RevisionPin? pin)
     {
         Revision = revision;
         _image = image;
@@ -35,8 +38,6 @@ public sealed class RevisionReader : IDisposable
 
     public static async Task<RevisionReader> OpenAsync(JobDirectory job, Revision revision, BlockCache cache, CancellationToken cancellationToken)
     {
-        if (revision.BackendType != Revision.OurBackendType)
-            throw new BackyException($"revision {revision.Id} is still in the original backy's format '{revision.BackendType}': convert it with `backy upgrade` to serve it");
         if (!revision.IsLocal)
             throw new BackyException($"revision {revision.Id} is stored on server '{revision.Server}', not here");
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(job.Path, cancellationToken).ConfigureAwait(false);
@@ -44,7 +45,12 @@ public sealed class RevisionReader : IDisposable
         var image = RevisionImages.Open(job, revision);
         try
         {
-            var pin = RevisionPin.Take(purgeLock, job.Path, revision.Id, job.ChunkMapPath(revision.Id));
+            var pin = revision.BackendType switch
+            {
+                LegacyFormat.Chunked => RevisionPin.Take(purgeLock, job.Path, revision.Id, LegacyFormat.DataPath(job.Path, revision.Id), legacyChunked: true),
+                LegacyFormat.Cowfile => null, // one file, kept by the image's open handle
+                _ => RevisionPin.Take(purgeLock, job.Path, revision.Id, job.ChunkMapPath(revision.Id)),
+            };
             return new RevisionReader(revision, image, cache, pin);
         }
         catch
@@ -109,8 +115,7 @@ public sealed class RevisionReader : IDisposable
 
     private BlockCache.Lease Lease(long block)
     {
-        // Only our format is served (see OpenAsync), so every data block names a chunk of ours.
-        var chunk = _image.ChunkOf(block)!.Value.Id;
+        var chunk = _image.ChunkOf(block) is { } stored ? BlockKey.Of(stored) : BlockKey.Unchunked(Revision.Id, block);
         try
         {
             return _cache.Get(chunk, buffer => _image.ReadBlock(block, buffer));
@@ -126,7 +131,7 @@ public sealed class RevisionReader : IDisposable
     /// <summary>Releases the pin. The chunk map goes with the reader.</summary>
     public void Dispose()
     {
-        _pin.Dispose();
+        _pin?.Dispose();
         _image.Dispose();
     }
 }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Backy.Worker.Nbd;
 
 /// <summary>
-/// The job's revisions as exports: every complete local revision in our format, named by its id; a name that is a
+/// The job's revisions as exports: every complete local revision (ours, or still in the original's format), named by its id; a name that is a
 /// revision spec (latest, 0, 1, a tag) resolves like <c>-r</c>, the empty name is the newest. The revision list
 /// is read from disk on every lookup, so a backup made while the server runs is served at once. An export, once
 /// opened, stays open (pinned) until the server stops, even when forget or expire removes its revision.
@@ -37,7 +37,7 @@ internal sealed class NbdExports : IDisposable
 
     /// <summary>What NBD_OPT_LIST shows: the servable revisions, oldest first.</summary>
     public IReadOnlyList<Revision> List() =>
-        _job.CompleteRevisions().Where(r => r.IsLocal && r.BackendType == Revision.OurBackendType).ToList();
+        _job.CompleteRevisions().Where(r => r.IsLocal).ToList();
 
     /// <summary>The export for a client's name, opening it on first use; throws <see cref="BackyException"/> with a reason for the client.</summary>
     public async Task<NbdExport> OpenAsync(string name, CancellationToken cancellationToken)

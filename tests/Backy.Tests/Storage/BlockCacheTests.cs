@@ -1,4 +1,5 @@
 using Backy.Storage.Chunks;
+using Backy.Storage.Images;
 using Backy.Storage.Reading;
 
 namespace Backy.Tests.Storage;
@@ -6,7 +7,7 @@ namespace Backy.Tests.Storage;
 /// <summary>The NBD server's decoded-block cache: bounded, one decode per block at a time, failures not cached.</summary>
 public class BlockCacheTests
 {
-    private static ChunkId Id(int n) => new((UInt128)n + 1);
+    private static BlockKey Id(int n) => BlockKey.Of(new StoredChunk(ChunkStoreKind.Current, new ChunkId((UInt128)n + 1)));
 
     [Test, CancelAfter(30_000)]
     public async Task Readers_of_one_block_at_the_same_time_share_one_decode(CancellationToken ct)
@@ -38,7 +39,7 @@ public class BlockCacheTests
     public void A_failed_decode_is_not_cached_and_the_next_reader_decodes_again()
     {
         var cache = new BlockCache(2, blockSize: 4096);
-        Assert.Throws<ChunkCorruptedException>(() => cache.Get(Id(1), _ => throw new ChunkCorruptedException(Id(1), null, "/x", "bad")));
+        Assert.Throws<ChunkCorruptedException>(() => cache.Get(Id(1), _ => throw new ChunkCorruptedException(new ChunkId(2), null, "/x", "bad")));
 
         using var lease = cache.Get(Id(1), b => b.AsSpan().Fill(3));
 
