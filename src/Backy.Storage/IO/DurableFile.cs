@@ -46,6 +46,22 @@ public static class DurableFile
     /// <summary>Frozen: files ending in this are leftovers of interrupted writes and may be deleted.</summary>
     public const string TempSuffix = ".tmp";
 
+    /// <summary>
+    /// True when the temp file's writer (the process id in its name, see <see cref="TempPathFor"/>) is gone.
+    /// Purge deletes only those: a temp of a live writer may be a .rev or config being written right now by a
+    /// command that holds no purge lock (tags, distrust, the daemon's config), and deleting it fails that write.
+    /// A name without a process id (an older writer) counts as abandoned; a reused process id only keeps a
+    /// leftover until the next purge.
+    /// </summary>
+    public static bool IsAbandonedTemp(string path)
+    {
+        var name = Path.GetFileName(path);
+        if (!name.EndsWith(TempSuffix, StringComparison.Ordinal)) return false;
+        var parts = name[..^TempSuffix.Length].Split('.');
+        if (parts.Length < 3 || !int.TryParse(parts[^2], out var pid) || pid <= 0) return true;
+        return pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}");
+    }
+
     public static void FlushToDisk(SafeFileHandle handle, string pathForErrors)
     {
         var fd = (int)handle.DangerousGetHandle();

@@ -15,7 +15,7 @@ public sealed record PurgeResult(int ReferencedChunks, int DeletedChunks, int De
 /// <summary>
 /// Mark and sweep under the exclusive purge lock (so no backup, restore or verify runs): mark every chunk
 /// that any revision's chunk map references, then delete every other chunk file, the temp files of
-/// interrupted writes and chunk maps whose .rev is gone.
+/// interrupted writes (in the job directory only those whose writer process is gone) and chunk maps whose .rev is gone.
 /// </summary>
 public sealed class GarbageCollector
 {
@@ -85,7 +85,7 @@ public sealed class GarbageCollector
                 File.Delete(temp);
                 temps++;
             }
-            foreach (var temp in Directory.EnumerateFiles(_job.Path, "*" + DurableFile.TempSuffix).ToList())
+            foreach (var temp in Directory.EnumerateFiles(_job.Path, "*" + DurableFile.TempSuffix).Where(DurableFile.IsAbandonedTemp).ToList())
             {
                 File.Delete(temp);
                 temps++;

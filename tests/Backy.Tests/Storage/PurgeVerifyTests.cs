@@ -82,6 +82,28 @@ public class PurgeVerifyTests
     }
 
     [Test, CancelAfter(120_000)]
+    public async Task Purge_deletes_temp_files_of_dead_writers_and_keeps_those_of_live_ones(CancellationToken ct)
+    {
+        // The interleaving test found it: a purge deleted the temp file of a `tags add` writing its .rev
+        // (tags holds the .backup lock, not the purge lock), and the tag change failed.
+        using var t = new TestJob();
+        TestImages.WriteMixed(t.ImagePath, 2L * Blocks.Size, seed: 7);
+        Assert.That((await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "daily")).ExitCode, Is.Zero);
+        var rev = t.Job.CompleteRevisions()[0];
+        var live = Path.Combine(t.JobPath, $"{rev.Id}.rev.1.{Guid.NewGuid():N}.tmp"); // pid 1 lives as long as the machine
+        var dead = Path.Combine(t.JobPath, $"{rev.Id}.rev.{int.MaxValue}.{Guid.NewGuid():N}.tmp"); // above any pid_max
+        var unnamed = Path.Combine(t.JobPath, "config.tmp");
+        foreach (var file in new[] { live, dead, unnamed }) await File.WriteAllTextAsync(file, "partial", ct);
+
+        var purge = await WorkerProcess.RunAsync(t.JobPath, ct, "purge");
+
+        Assert.That(purge.ExitCode, Is.Zero, purge.StdErr);
+        Assert.That(File.Exists(live), Is.True, "a live writer's temp file is kept");
+        Assert.That(File.Exists(dead), Is.False, "a dead writer's temp file is deleted");
+        Assert.That(File.Exists(unnamed), Is.False, "a temp file without a writer id is deleted");
+    }
+
+    [Test, CancelAfter(120_000)]
     public async Task Verify_marks_a_clean_revision_verified_and_reads_each_shared_chunk_once_per_run(CancellationToken ct)
     {
         using var t = new TestJob();
