@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Backy.Daemon.Api;
+using Backy.Protocol;
 using Backy.Worker;
 
 namespace Backy.Cli.Client;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using Backy.Daemon.Api;
 using Backy.Daemon.Config;
+using Backy.Protocol;
 using Backy.Storage;
 using Backy.Storage.Logging;
 using Grpc.Core;

@@ -2,6 +2,7 @@ using Backy.Daemon.Scheduling;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Backy.Daemon.Config;
+using Backy.Daemon.Hosting;
 using Backy.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,9 +23,6 @@ namespace Backy.Daemon.Api;
 public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory loggerFactory, TimeProvider time, Views.StoredBytesCache? stored = null) : IHostedService, IAsyncDisposable
 {
     private readonly Views.StoredBytesCache _stored = stored ?? new Views.StoredBytesCache(time);
-
-    /// <summary>Calls are short; a stuck one must not hold a rebind or shutdown for long.</summary>
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The largest request message accepted (ResourceExhausted above it). Real requests are
     /// a name, a filter or a few tags: well under a kilobyte. grpc-dotnet's default is the same 4 MiB;
@@ -132,16 +130,11 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         var addresses = endpoints.ResolveAddresses();
         // Lives as long as the server: Kestrel presents it on every handshake.
         var certificate = endpoints.UsesTls ? LoadCertificate(endpoints) : null;
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "backy-api" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        var builder = KestrelApps.CreateBuilder("backy-api", addresses, endpoints.Port, listen =>
         {
-            foreach (var address in addresses)
-                kestrel.Listen(address, endpoints.Port, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http2;
-                    if (certificate is not null)
-                        listen.UseHttps(certificate);
-                });
+            listen.Protocols = HttpProtocols.Http2;
+            if (certificate is not null)
+                listen.UseHttps(certificate);
         });
         // The daemon's log, clock and state, not copies of them.
         builder.Services.AddSingleton(loggerFactory);
@@ -157,15 +150,7 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         app.UseMiddleware<FailedCallLogging>();
         app.MapGrpcService<JobsService>();
         app.MapGrpcService<BackupsService>();
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        await KestrelApps.StartAsync(app, cancellationToken);
         LogListening(_logger, string.Join(", ", app.Urls));
         return app;
     }
@@ -175,9 +160,7 @@ public sealed partial class ApiServer(IJobScheduler daemon, ILoggerFactory logge
         if (_app is not { } app)
             return;
         _app = null;
-        using var timeout = new CancellationTokenSource(StopTimeout);
-        await app.StopAsync(timeout.Token);
-        await app.DisposeAsync();
+        await KestrelApps.StopAsync(app);
     }
 
     private static X509Certificate2 LoadCertificate(ApiEndpoints endpoints)

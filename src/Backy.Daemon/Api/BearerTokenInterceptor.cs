@@ -1,6 +1,7 @@
 using Backy.Daemon.Scheduling;
 using System.Security.Cryptography;
 using System.Text;
+using Backy.Protocol;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
@@ -17,15 +18,13 @@ namespace Backy.Daemon.Api;
 /// </summary>
 internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogger<BearerTokenInterceptor> logger) : Interceptor
 {
-    public const string TaskIdHeader = "taskid";
-
     /// <summary>Task ids end up in log lines: bounded and printable, whatever a caller sends.</summary>
     private const int MaxTaskIdLength = 64;
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var taskId = SanitizedTaskId(context.RequestHeaders.GetValue(TaskIdHeader));
+        var taskId = SanitizedTaskId(context.RequestHeaders.GetValue(ApiHeaders.TaskId));
         using var taskScope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = taskId });
         var client = Authenticate(context);
         using var clientScope = logger.BeginScope(new Dictionary<string, object> { ["Client"] = client });
@@ -52,14 +51,14 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
 
     private string Authenticate(ServerCallContext context)
     {
-        var header = context.RequestHeaders.GetValue("authorization");
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        var header = context.RequestHeaders.GetValue(ApiHeaders.Authorization);
+        if (header is null || !header.StartsWith(ApiHeaders.BearerPrefix, StringComparison.OrdinalIgnoreCase))
         {
             LogRefused(logger, context.Method, context.Peer, "no bearer token");
             FailedCallLogging.MarkLogged(context);
             throw new RpcException(new Status(StatusCode.Unauthenticated, "a bearer token is required"));
         }
-        var token = header["Bearer ".Length..].Trim();
+        var token = header[ApiHeaders.BearerPrefix.Length..].Trim();
         if (Lookup(token) is { } client)
             return client;
         LogRefused(logger, context.Method, context.Peer, "unknown token");

@@ -108,7 +108,7 @@ public static partial class DaemonHost
             .UseSystemd();
         // The API first: its hosted service starts before the job loops, so an address in use at
         // start fails the daemon (exit 1, READY never sent) before any backup began.
-        ApiHosting.Configure(builder, config);
+        ApiHosting.Configure(builder);
         builder
             .ConfigureLogging(b => ConfigureLogging(b, fileLog, options.Verbose))
             .ConfigureServices(services =>

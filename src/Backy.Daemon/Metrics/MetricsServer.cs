@@ -1,5 +1,6 @@
 using Backy.Daemon.Api;
 using Backy.Daemon.Config;
+using Backy.Daemon.Hosting;
 using Backy.Daemon.Scheduling;
 using Backy.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -96,12 +97,7 @@ public sealed partial class MetricsServer : IHostedService, IAsyncDisposable
 
     async Task<WebApplication> StartAppAsync(IReadOnlyList<System.Net.IPAddress> addresses, int port, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "backy-metrics" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            foreach (var address in addresses)
-                kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
-        });
+        var builder = KestrelApps.CreateBuilder("backy-metrics", addresses, port, listen => listen.Protocols = HttpProtocols.Http1);
         builder.Services.AddRoutingCore();
         var app = builder.Build();
         app.UseRouting();
@@ -110,15 +106,7 @@ public sealed partial class MetricsServer : IHostedService, IAsyncDisposable
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await _registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
         });
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        await KestrelApps.StartAsync(app, cancellationToken);
         LogListening(_logger, string.Join(", ", app.Urls));
         return app;
     }
@@ -127,9 +115,7 @@ public sealed partial class MetricsServer : IHostedService, IAsyncDisposable
     {
         if (_app is not { } app) return;
         _app = null;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await app.StopAsync(timeout.Token);
-        await app.DisposeAsync();
+        await KestrelApps.StopAsync(app);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Backy.Daemon.Api;
 using Backy.Daemon.Config;
+using Backy.Protocol;
 using Backy.Protocol.V1;
 using Backy.Storage;
 using Backy.Storage.Jobs;

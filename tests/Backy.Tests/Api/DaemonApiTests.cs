@@ -76,7 +76,7 @@ public class DaemonApiTests
         await using var bed = new DaemonTestBed();
         Fresh(bed, "alpha");
         var port = await StartAsync(bed, ct, jobs: ["alpha"]);
-        using var connection = new Backy.Daemon.Api.ApiConnection(new Uri($"http://127.0.0.1:{port}"), Token, "trace-4711");
+        using var connection = new Backy.Protocol.ApiConnection(new Uri($"http://127.0.0.1:{port}"), Token, "trace-4711");
 
         await connection.Jobs.ReloadAsync(new ReloadRequest(), connection.Call(ct));
         await DaemonTestBed.WaitUntilAsync(() => bed.Log.Contains("trace-4711"), ct);

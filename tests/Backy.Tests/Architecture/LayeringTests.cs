@@ -11,6 +11,8 @@ public class LayeringTests
 {
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
+        // The contracts and their one client (ApiConnection, ApiHeaders): `backy client` and the daemon's peer sync
+        // both call daemons, so the client lives with the contract rather than in the daemon that serves it.
         ["Backy.Protocol"] = [],
         ["Backy.Storage"] = [],
         ["Backy.Sources"] = ["Backy.Storage"],

@@ -4,11 +4,12 @@ using Backy.Protocol.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Backy.Daemon.Api;
+namespace Backy.Protocol;
 
 /// <summary>
 /// The client side of the API: one gRPC channel to a daemon with the bearer token and task id
-/// attached to every call. Used by <c>backy client</c> and by the peer sync.
+/// attached to every call (<see cref="ApiHeaders"/>). Used by <c>backy client</c> and by the daemon's peer sync,
+/// so it lives with the contract both reference rather than in either of them.
 /// </summary>
 public sealed class ApiConnection : IDisposable
 {
@@ -44,9 +45,7 @@ public sealed class ApiConnection : IDisposable
         // ThrowOperationCanceledOnCancellation: a daemon stop or reload cancelling a peer call must read as a
         // cancellation (OperationCanceledException), not as RpcException(Cancelled), which callers treat as a failure.
         _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, ThrowOperationCanceledOnCancellation = true });
-        // The token travels as a plain header (not CallCredentials) so that plain-HTTP loopback
-        // connections, the default, carry it too.
-        _headers = new Metadata { { "authorization", $"Bearer {token}" }, { BearerTokenInterceptor.TaskIdHeader, taskId } };
+        _headers = new Metadata { { ApiHeaders.Authorization, ApiHeaders.BearerPrefix + token }, { ApiHeaders.TaskId, taskId } };
         Jobs = new Jobs.JobsClient(_channel);
         Backups = new Backups.BackupsClient(_channel);
     }
