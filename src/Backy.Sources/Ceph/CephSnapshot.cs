@@ -25,6 +25,7 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
     private readonly SnapshotRequest _request;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<RbdSnapshot> _snapshots;
+    private Task? _olderRemoved;
     private bool _closed;
 
     /// <param name="snapshots">The image's snapshots right after this one was taken.</param>
@@ -57,11 +58,12 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
             LogParentSnapshotGone(_logger, _source.Image.At(from));
             return null;
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var fastDiff = _image.HasValidFastDiff;
         // The iteration blocks (one object-map read with fast-diff, one request per object without): off the caller's thread.
         var extents = await Task.Run(() => _image.DiffFrom(from, wholeObject: fastDiff), cancellationToken).ConfigureAwait(false);
         var diff = new RbdDiff(_image, extents);
-        LogDiff(_logger, _source.Image.At(_name), from, fastDiff ? "fast-diff" : "per-object", extents.Count, diff.DataBytes);
+        LogDiff(_logger, _source.Image.At(_name), from, fastDiff ? "fast-diff" : "per-object", extents.Count, diff.DataBytes, clock.Elapsed.TotalSeconds);
         return diff;
     }
 
@@ -73,31 +75,45 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
         return _image.ReadAsync(offset, buffer);
     }
 
-    public Task CompleteAsync(bool success, CancellationToken cancellationToken)
+    /// <summary>The data are stored: remove the older backy snapshots in the background (see <see cref="CephRbdSource.RemoveOlderSnapshots"/>).</summary>
+    public void DataStored() =>
+        _olderRemoved ??= Task.Run(() => _source.RemoveOlderSnapshots(_session.Head, _name, _snapshots));
+
+    public async Task CompleteAsync(bool success, CancellationToken cancellationToken)
     {
         // Close the snapshot's handle before removing the snapshot it has open.
         _image.Dispose();
         try
         {
-            _source.CleanUpSnapshots(_session.Head, _name, success, _snapshots);
+            if (_olderRemoved is { } older)
+            {
+                await WaitForOlderRemovedAsync(older).ConfigureAwait(false);
+                if (!success || _source.FullAlways) _source.RemoveQuietly(_session.Head, _name);
+            }
+            else
+                _source.CleanUpSnapshots(_session.Head, _name, success, _snapshots);
         }
         finally
         {
-            Close();
+            await CloseAsync().ConfigureAwait(false);
         }
-        return Task.CompletedTask;
     }
 
-    public ValueTask DisposeAsync()
+    // RemoveOlderSnapshots logs its failures and throws nothing the backup should see; a surprise is logged, not lost.
+    private async Task WaitForOlderRemovedAsync(Task older)
     {
-        Close();
-        return ValueTask.CompletedTask;
+        try { await older.ConfigureAwait(false); }
+        catch (Exception e) { LogOlderRemovalFailed(_logger, _source.Image.ToString(), e.Message); }
     }
 
-    private void Close()
+    public ValueTask DisposeAsync() => new(CloseAsync());
+
+    private async Task CloseAsync()
     {
         if (_closed) return;
         _closed = true;
+        // The background removals use the head handle: never close it under them.
+        if (_olderRemoved is { } older) await WaitForOlderRemovedAsync(older).ConfigureAwait(false);
         _image.Dispose();
         _session.Dispose();
     }
@@ -105,6 +121,9 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
     [LoggerMessage(EventId = 3120, Level = LogLevel.Warning, Message = "parent snapshot {Snapshot} is gone: reading the whole image and comparing with the parent's blocks")]
     private static partial void LogParentSnapshotGone(ILogger logger, string snapshot);
 
-    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "reading {Snapshot} as a diff from {From} ({Method}: {Extents} extents, {DataBytes} bytes of data)")]
-    private static partial void LogDiff(ILogger logger, string snapshot, string from, string method, int extents, long dataBytes);
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Information, Message = "reading {Snapshot} as a diff from {From} ({Method}: {Extents} extents, {DataBytes} bytes of data; found in {Seconds:0.000} s)")]
+    private static partial void LogDiff(ILogger logger, string snapshot, string from, string method, int extents, long dataBytes, double seconds);
+
+    [LoggerMessage(EventId = 3122, Level = LogLevel.Warning, Message = "removing the older snapshots of {Image} failed: {Reason}")]
+    private static partial void LogOlderRemovalFailed(ILogger logger, string image, string reason);
 }

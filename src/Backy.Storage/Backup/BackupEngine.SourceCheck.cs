@@ -26,11 +26,13 @@ public sealed partial class BackupEngine
     {
         var policy = snapshot.Verification;
         var clock = Stopwatch.StartNew();
-        var pool = new BlockBufferPool(_settings.Workers);
+        // A network source (librbd) waits a round trip per block: as many blocks in flight as its full read uses.
+        var concurrency = Math.Max(_settings.Workers, snapshot.ParallelFullRead ? snapshot.FullReadConcurrency : 0);
+        var pool = new BlockBufferPool(concurrency);
         var mismatches = new ConcurrentBag<long>();
         var readBack = new ReadBackCounts();
         long checkedBlocks = 0;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
         // A block mapped as a hole that the source (asked again now) still reports as a hole matches without a read.
         var holes = await snapshot.FindHolesAsync(cancellationToken).ConfigureAwait(false);
         if (holes is not null && holes.BlockCount != map.BlockCount) holes = null;

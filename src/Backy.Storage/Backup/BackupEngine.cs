@@ -96,6 +96,7 @@ public sealed partial class BackupEngine
                 chunksWritten = session.ChunksWritten;
                 bytesWritten = session.BytesWritten;
             }
+            snapshot.DataStored();
             ChunkMapWriter.Write(_job.ChunkMapPath(revision.Id), map, RevisionFile.ReadOnlyMode);
 
             await CheckAgainstSourceAsync(snapshot, revision, map, cancellationToken).ConfigureAwait(false);

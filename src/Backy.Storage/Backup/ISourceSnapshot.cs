@@ -65,6 +65,14 @@ public interface ISourceSnapshot : IAsyncDisposable
     int FullReadConcurrency => 0;
 
     /// <summary>
+    /// Called once the revision's data are stored (every chunk committed), before the chunk map is written and the
+    /// verification runs. A source may start, in the background, cleanup that success needs anyway and that costs
+    /// only time if the backup fails after all (Ceph: removing the older <c>backy-*</c> snapshots; the next backup
+    /// then reads in full). <see cref="CompleteAsync"/> waits for it. The default does nothing.
+    /// </summary>
+    void DataStored() { }
+
+    /// <summary>
     /// Called exactly once when the backup is over. <paramref name="success"/> true: the revision is complete
     /// (Ceph: keep this snapshot, delete older <c>backy-*</c> ones). False: it was removed (Ceph: delete this
     /// snapshot, keep the parent's so the next diff still works).

@@ -54,6 +54,49 @@ public class CephRbdSourceTests
     }
 
     [Test]
+    [CancelAfter(120_000)]
+    public async Task Once_the_data_are_stored_the_older_snapshots_go_in_the_background_and_a_later_failure_costs_the_diff(CancellationToken ct)
+    {
+        var image = await TestImages.CreateAsync("early", 8 * MiB, ct);
+        await TestImages.WriteAsync(image, 8 * MiB, ct, (MiB, TestImages.Random(MiB, 7), 0));
+        await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("operator-snap"));
+        var source = Source(image);
+        await Backup(source, "a", null, true, ct);
+
+        await using (var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("b", "a", AllowDiff: true), ct))
+        {
+            await using (var diff = await snapshot.OpenDiffAsync(ct)) Assert.That(diff, Is.Not.Null);
+            snapshot.DataStored();
+            // The parent's snapshot goes while this backup still reads its own (the verification's reads).
+            while ((await Snapshots(image, ct)).Contains("backy-a")) await Task.Delay(50, ct);
+            Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "operator-snap" }));
+            var block = new byte[MiB];
+            Assert.That(await snapshot.ReadAtAsync(MiB, block, ct), Is.EqualTo(MiB));
+            Assert.That(block, Is.EqualTo(TestImages.Random(MiB, 7)));
+            // The backup fails after all: its own snapshot goes too.
+            await snapshot.CompleteAsync(false, ct);
+        }
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "operator-snap" }));
+        // The next backup of the same parent finds no snapshot to diff from: a full read, still correct.
+        await Backup(source, "c", "a", true, ct, expectDiff: false);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-c", "operator-snap" }));
+
+        // Success after the early start: exactly the newest remains (full-always: none).
+        await using (var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("d", "c", AllowDiff: true), ct))
+        {
+            snapshot.DataStored();
+            await snapshot.CompleteAsync(true, ct);
+        }
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-d", "operator-snap" }));
+        await using (var snapshot = await Source(image, fullAlways: true).OpenSnapshotAsync(new SnapshotRequest("e", "d", AllowDiff: true), ct))
+        {
+            snapshot.DataStored();
+            await snapshot.CompleteAsync(true, ct);
+        }
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "operator-snap" }));
+    }
+
+    [Test]
     [CancelAfter(60_000)]
     public async Task Full_always_never_diffs_and_keeps_no_snapshot(CancellationToken ct)
     {
