@@ -26,8 +26,9 @@ internal static partial class StorageLog
     [LoggerMessage(1061, LogLevel.Debug, "Source cannot tell where its holes are: reading all {Total} blocks")]
     public static partial void HolesUnknown(this ILogger logger, long total);
 
-    [LoggerMessage(1006, LogLevel.Information, "Compared {Blocks} of {Total} blocks of the source with the store ({Decoded} chunks read back and decoded, {Unchanged} read and found unchanged since an earlier decode) in {Seconds:F2} s")]
-    public static partial void SourceVerified(this ILogger logger, long blocks, long total, int decoded, int unchanged, double seconds);
+    // The count of differing blocks is in the line itself: before, "Verified 8 of 8 blocks" came just before "Block 1 ... differs".
+    [LoggerMessage(1006, LogLevel.Information, "Compared {Blocks} of {Total} blocks of the source with the store, {Differing} differ ({Decoded} chunks read back and decoded, {Unchanged} read and found unchanged since an earlier decode) in {Seconds:F2} s")]
+    public static partial void SourceVerified(this ILogger logger, long blocks, long total, int differing, int decoded, int unchanged, double seconds);
 
     [LoggerMessage(1007, LogLevel.Error, "Block {Block} (offset {Offset}) differs from the source: stored {Stored}, source {Source}; quarantine report {Report}")]
     public static partial void Quarantined(this ILogger logger, long block, long offset, string stored, string source, string report);
@@ -73,6 +74,12 @@ internal static partial class StorageLog
 
     [LoggerMessage(1035, LogLevel.Warning, "Revision {Revision} not verified and kept: {Reason}")]
     public static partial void VerifyKept(this ILogger logger, string revision, string reason);
+
+    [LoggerMessage(1036, LogLevel.Information, "Verify: {Verified} revision(s) verified, {Removed} removed")]
+    public static partial void VerifySummary(this ILogger logger, int verified, int removed);
+
+    [LoggerMessage(1037, LogLevel.Information, "No distrusted revisions to verify")]
+    public static partial void NothingToVerify(this ILogger logger);
 
     [LoggerMessage(1040, LogLevel.Information, "Purge: {Referenced} chunks referenced, {Deleted} unreferenced chunks deleted, {Temp} temp files and {Orphans} orphan chunk maps removed")]
     public static partial void Purged(this ILogger logger, int referenced, int deleted, int temp, int orphans);

@@ -57,7 +57,7 @@ public sealed partial class BackupEngine
             }
             finally { pool.Return(buffer); }
         }).ConfigureAwait(false);
-        _logger.SourceVerified(checkedBlocks, map.BlockCount, readBack.Chunks.Count - readBack.Unchanged, readBack.Unchanged, clock.Elapsed.TotalSeconds);
+        _logger.SourceVerified(checkedBlocks, map.BlockCount, mismatches.Count, readBack.Chunks.Count - readBack.Unchanged, readBack.Unchanged, clock.Elapsed.TotalSeconds);
         if (mismatches.IsEmpty) return;
 
         var sorted = mismatches.Order().ToList();

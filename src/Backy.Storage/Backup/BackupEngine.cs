@@ -155,7 +155,7 @@ public sealed partial class BackupEngine
 
     private async Task VerifyNewestDistrustedAsync(RevisionStore store, CancellationToken cancellationToken)
     {
-        var newest = _job.CompleteRevisions().LastOrDefault(r => r.IsLocal && r.Trust == Trust.Distrusted);
+        var newest = RevisionVerifier.Distrusted(_job.LoadRevisions()).LastOrDefault();
         if (newest is null) return;
         // Still under the backup lock (the store holds it): nothing changes revisions meanwhile.
         await new RevisionVerifier(store, _logger, _settings).VerifyAsync([newest], cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using Backy.Storage.Jobs;
+
 namespace Backy.Storage.Verify;
 
 /// <summary>What a verification did.</summary>
@@ -11,4 +13,23 @@ public sealed record VerifyResult(
     IReadOnlyList<string> Removed,
     IReadOnlyList<string> Problems,
     IReadOnlyList<string> Distrusted,
-    IReadOnlyList<string> Kept);
+    IReadOnlyList<string> Kept)
+{
+    public static VerifyResult Nothing { get; } = new([], [], [], [], []);
+
+    /// <summary><c>.rev</c> files that cannot be read (<see cref="RevisionVerifier.VerifyJobAsync"/> without a spec):
+    /// kept, reported.</summary>
+    public IReadOnlyList<DamagedRevision> Damaged { get; init; } = [];
+
+    /// <summary>Why the verify fails (exit 1), in the order an operator must act: removed, kept, damaged; null when
+    /// everything asked for was verified.</summary>
+    public string? Failure =>
+        Removed.Count > 0
+            ? $"{Removed.Count} revision(s) failed verification and were removed: {string.Join("; ", Problems)}" +
+              (Distrusted.Count > 0 ? $"; distrusted {string.Join(", ", Distrusted)}, which use the bad chunks (the next backup writes them again)" : "")
+        : Kept.Count > 0
+            ? $"{Kept.Count} revision(s) could not be verified and were kept: {string.Join("; ", Problems)}"
+        : Damaged.Count > 0
+            ? $"{Damaged.Count} revision file(s) damaged and kept (repair, or remove with forget -r ID): {string.Join("; ", Damaged.Select(d => d.Reason))}"
+        : null;
+}

@@ -11,12 +11,6 @@ internal static partial class WorkerLog
     [LoggerMessage(2002, LogLevel.Debug, "Failed: {Message}")]
     public static partial void CommandFailed(this ILogger logger, string message, Exception exception);
 
-    [LoggerMessage(2003, LogLevel.Information, "Verify: {Verified} revision(s) verified, {Removed} removed")]
-    public static partial void VerifySummary(this ILogger logger, int verified, int removed);
-
-    [LoggerMessage(2004, LogLevel.Information, "No distrusted revisions to verify")]
-    public static partial void NothingToVerify(this ILogger logger);
-
     [LoggerMessage(2010, LogLevel.Error, "Copy to {Target} failed: {Message}")]
     public static partial void CopyFailed(this ILogger logger, string target, string message);
 }
