@@ -1,5 +1,6 @@
 using Backy.Storage;
 using Backy.Storage.Backup;
+using Backy.Storage.IO;
 using Microsoft.Win32.SafeHandles;
 
 namespace Backy.Sources;
@@ -22,10 +23,16 @@ internal sealed class FileSnapshot : ISourceSnapshot
         try
         {
             var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            // Seek to the end rather than fstat: block devices report st_size 0.
-            using var probe = new FileStream(handle, FileAccess.Read, 0);
-            var size = probe.Seek(0, SeekOrigin.End);
-            return new FileSnapshot(path, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete), size);
+            try
+            {
+                // lseek to the end, not fstat (nor FileStream.Seek, which asks fstat): block devices report st_size 0.
+                return new FileSnapshot(path, handle, DeviceLength.Of(handle, path));
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
         }
         catch (FileNotFoundException) { throw new BackyException($"cannot read source '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new BackyException($"cannot read source '{path}': directory not found"); }

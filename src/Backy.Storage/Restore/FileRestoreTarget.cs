@@ -59,9 +59,8 @@ public sealed class FileRestoreTarget : IRestoreTarget
             if (RandomAccess.GetLength(_handle) != size) RandomAccess.SetLength(_handle, size);
             return Task.CompletedTask;
         }
-        // Seek to the end rather than fstat: block devices report st_size 0.
-        using var probe = new FileStream(new SafeFileHandle(_handle.DangerousGetHandle(), ownsHandle: false), FileAccess.Read);
-        var length = probe.Seek(0, SeekOrigin.End);
+        // lseek to the end, not fstat (nor FileStream.Seek, which asks fstat): block devices report st_size 0.
+        var length = DeviceLength.Of(_handle, Name);
         if (length < size)
             throw new BackyException($"restore target '{Name}': the device holds {length} bytes, the revision needs {size}");
         return Task.CompletedTask;
