@@ -26,9 +26,12 @@ internal static class ClientActions
 
     public static async Task<int> StatusAsync(ClientSession s, CancellationToken ct)
     {
-        var jobs = await s.Connection.Jobs.ListJobsAsync(new ListJobsRequest(), s.Connection.Call(ct));
+        // GetStatus, not ListJobs: it carries the running jobs' progress.
+        var jobs = await s.Connection.Jobs.GetStatusAsync(new GetStatusRequest(), s.Connection.Call(ct));
         var dead = await s.Connection.Backups.ListDeadBackupsAsync(new ListDeadBackupsRequest(), s.Connection.Call(ct));
         s.Console.Write(StatusTable.Build(StatusTable.Count(jobs.Jobs, dead.Names.Count)));
+        foreach (var line in StatusTable.Running(jobs.Jobs))
+            s.WriteLine(line);
         return 0;
     }
 

@@ -1,5 +1,6 @@
 using Backy.Protocol.V1;
 using Backy.Worker;
+using Backy.Worker.Progress;
 using Google.Protobuf.WellKnownTypes;
 using Spectre.Console;
 
@@ -22,7 +23,7 @@ public static class JobsTable
                 job.Name,
                 job.SlaOk ? "OK" : "TOO OLD",
                 Humanized(job.SlaOverdue),
-                job.Status,
+                StatusText(job),
                 LocalTime(job.LastTime, zone),
                 string.Join(',', job.LastTags),
                 Humanized(job.LastDuration),
@@ -34,6 +35,10 @@ public static class JobsTable
             table.AddRow(Cells(name, "-", "-", "Dead", "-", "", "-", "-", "", "-"));
         return table;
     }
+
+    /// <summary>The status, and for a running job how far it is: "running (fast) 42 %, 3 min left".</summary>
+    public static string StatusText(JobStatus job) =>
+        job.Progress is { } p ? $"{job.Status} {ProgressText.Short(p.Percent, p.Remaining?.ToTimeSpan())}" : job.Status;
 
     public static string Footer(int rows) => rows == 1 ? "1 job shown" : $"{rows} jobs shown";
 

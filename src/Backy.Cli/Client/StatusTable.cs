@@ -9,7 +9,7 @@ public static class StatusTable
 {
     public const string Dead = "Dead";
 
-    public static IReadOnlyList<(string State, int Count)> Count(IEnumerable<JobSummary> jobs, int dead) =>
+    public static IReadOnlyList<(string State, int Count)> Count(IEnumerable<JobStatus> jobs, int dead) =>
         jobs.Select(j => j.Status).Concat(Enumerable.Repeat(Dead, dead))
             .GroupBy(s => s)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -25,4 +25,8 @@ public static class StatusTable
             table.AddRow(new Text(state), new Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return table;
     }
+
+    /// <summary>One line per running job that reports progress: "vm1: running (fast) 42 %, 3 min left".</summary>
+    public static IEnumerable<string> Running(IEnumerable<JobStatus> jobs) =>
+        jobs.Where(j => j.Progress is not null).OrderBy(j => j.Name, StringComparer.Ordinal).Select(j => $"{j.Name}: {JobsTable.StatusText(j)}");
 }

@@ -1,4 +1,5 @@
 using Backy.Daemon.Scheduling;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 using Google.Protobuf.WellKnownTypes;
 using V1 = Backy.Protocol.V1;
@@ -30,7 +31,24 @@ public static class ApiMapper
         status.LastTags.AddRange(job.LastTags);
         status.NextTags.AddRange(job.NextTags);
         status.ManualTags.AddRange(facts.ManualTags);
+        if (job.Progress is { } progress) status.Progress = ToProto(progress);
         return status;
+    }
+
+    public static V1.JobProgress ToProto(ProgressEstimate estimate)
+    {
+        var p = estimate.Progress;
+        return new V1.JobProgress
+        {
+            Operation = p.Operation,
+            BlocksDone = p.BlocksDone,
+            BlocksTotal = p.BlocksTotal,
+            BytesRead = p.BytesRead,
+            BytesWritten = p.BytesWritten,
+            BytesPerSecond = estimate.BytesPerSecond,
+            Percent = p.Percent,
+            Remaining = estimate.Remaining is { } left ? Duration.FromTimeSpan(left) : null,
+        };
     }
 
     public static V1.JobSummary ToSummary(JobSnapshot job) =>

@@ -24,6 +24,8 @@ public sealed partial class JobLoop
     private readonly JobLoopServices _services;
     private readonly Func<JobEnvironment> _environment;
     private readonly SemaphoreSlim _runNow = new(0, 1);
+    // The running worker's progress; only the launcher sets it, and clears it when that worker ends.
+    private readonly RunProgress _progress = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private Task _task = Task.CompletedTask;
@@ -103,7 +105,8 @@ public sealed partial class JobLoop
                 SlaOk: !sla.IsOverdue, SlaOverdue: sla.Overdue,
                 LastTime: last?.Timestamp, LastTags: last is null ? [] : SortedTags(last.Tags), LastDuration: view.LastDuration,
                 NextTime: running ? null : _next?.Time, NextTags: running || _next is null ? [] : SortedTags(_next.Tags),
-                FailureCount: _failures, LastError: _lastError, TaskId: _taskId, View: view, ViewError: error);
+                FailureCount: _failures, LastError: _lastError, TaskId: _taskId, View: view, ViewError: error,
+                Progress: running ? _progress.Current : null);
         }
     }
 
@@ -146,7 +149,7 @@ public sealed partial class JobLoop
                     }
                     using var scope = _services.Logger.BeginScope(new Dictionary<string, object> { ["Job"] = Name, ["TaskId"] = taskId });
                     var started = _services.Clock.GetTimestamp();
-                    await _services.Run.ExecuteAsync(Name, JobDir, plan.Tags, taskId, environment.Global.BackupCompletedCallback, environment.Peers, cancellationToken)
+                    await _services.Run.ExecuteAsync(Name, JobDir, plan.Tags, taskId, environment.Global.BackupCompletedCallback, environment.Peers, _progress, cancellationToken)
                         .ConfigureAwait(false);
                     Succeeded(_services.Clock.GetElapsedTime(started));
                 }

@@ -17,6 +17,8 @@ namespace Backy.Daemon.Scheduling;
 /// <param name="View">The job directory as read for this snapshot (<see cref="JobViewCache"/>): SLA and
 /// the Last fields above come from it, so they agree with the manual tags and counts it carries.</param>
 /// <param name="ViewError">Why the job directory could not be read (then <paramref name="View"/> is empty), or null.</param>
+/// <param name="Progress">How far the running backup or copy worker is (<see cref="Workers.RunProgress"/>); null when
+/// the job is not running or its current step reports none.</param>
 public sealed record JobSnapshot(
     string Name,
     string ScheduleName,
@@ -32,4 +34,5 @@ public sealed record JobSnapshot(
     string? LastError,
     string? TaskId,
     JobView View,
-    string? ViewError = null);
+    string? ViewError = null,
+    Backy.Storage.Progress.ProgressEstimate? Progress = null);

@@ -19,18 +19,19 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
     /// <param name="tags">Tags for the new revision (never empty).</param>
     /// <param name="callback">backup-completed-callback, or null.</param>
     /// <param name="peers">The configured peers (may be empty).</param>
+    /// <param name="progress">Set while the backup or copy worker runs, from its progress lines.</param>
     public async Task ExecuteAsync(string job, string jobDir, IReadOnlyCollection<string> tags, string taskId,
-        string? callback, IReadOnlyDictionary<string, PeerConfig> peers, CancellationToken cancellationToken)
+        string? callback, IReadOnlyDictionary<string, PeerConfig> peers, RunProgress? progress, CancellationToken cancellationToken)
     {
         var log = Path.Combine(jobDir, Backy.Storage.Jobs.JobLayout.LogFileName);
         string[] Common() => ["-t", taskId, "-b", jobDir, "-l", log];
 
         LogBackup(logger, job, string.Join(',', tags));
-        await launcher.RunWorkerAsync([.. Common(), "backup", string.Join(',', tags)], cancellationToken).ConfigureAwait(false);
+        await launcher.RunWorkerAsync([.. Common(), "backup", string.Join(',', tags)], cancellationToken, progress).ConfigureAwait(false);
         await peerSync.PullAsync(job, jobDir, peers, taskId, cancellationToken).ConfigureAwait(false);
         await launcher.RunWorkerAsync([.. Common(), "expire"], cancellationToken).ConfigureAwait(false);
         await peerSync.PushAsync(job, jobDir, peers, taskId, cancellationToken).ConfigureAwait(false);
-        await CopyAsync(job, jobDir, Common(), cancellationToken).ConfigureAwait(false);
+        await CopyAsync(job, jobDir, Common(), progress, cancellationToken).ConfigureAwait(false);
         await launcher.RunWorkerAsync([.. Common(), "purge"], cancellationToken).ConfigureAwait(false);
         if (callback is not null)
         {
@@ -57,7 +58,7 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
     /// revision at once. A failed copy never fails the backup: it is a warning here, recorded by the worker in
     /// copies/NAME.status (which `client check` reads: WARNING when a copy falls behind); the next run tries again.
     /// </summary>
-    private async Task CopyAsync(string job, string jobDir, string[] common, CancellationToken cancellationToken)
+    private async Task CopyAsync(string job, string jobDir, string[] common, RunProgress? progress, CancellationToken cancellationToken)
     {
         try
         {
@@ -70,7 +71,7 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
         }
         try
         {
-            await launcher.RunWorkerAsync([.. common, "copy"], cancellationToken).ConfigureAwait(false);
+            await launcher.RunWorkerAsync([.. common, "copy"], cancellationToken, progress).ConfigureAwait(false);
         }
         catch (Backy.Storage.BackyException e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using Backy.Storage;
+using Backy.Storage.Progress;
 using CliWrap;
 using Microsoft.Extensions.Logging;
 
@@ -22,13 +23,20 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
     /// error message, bounded against a callback that prints without end.</summary>
     public const int CallbackOutputLimit = 4096;
 
-    /// <summary>Runs <c>backy-worker ARGS</c>; returns its stdout.</summary>
+    /// <summary>Runs <c>backy-worker ARGS</c>; returns its stdout. With <paramref name="progress"/>, the worker is
+    /// asked for <see cref="ProgressLine"/>s on stderr (<c>BACKY_PROGRESS=lines</c>), which go there instead of into the
+    /// log; it is cleared when the worker ends, however it ends.</summary>
     /// <exception cref="ExternalCommandException">Non-zero exit, with the last stderr lines.</exception>
-    public async Task<string> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    public async Task<string> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken, RunProgress? progress = null)
     {
         var stdout = new StringBuilder();
-        var result = await RunAsync(options.WorkerPath, args, stdin: null, PipeTarget.ToStringBuilder(stdout), logStderr: true, cancellationToken)
-            .ConfigureAwait(false);
+        ProcessResult result;
+        try
+        {
+            result = await RunAsync(options.WorkerPath, args, stdin: null, PipeTarget.ToStringBuilder(stdout), logStderr: true, cancellationToken,
+                progress: progress).ConfigureAwait(false);
+        }
+        finally { progress?.Clear(); }
         if (result.ExitCode != 0)
             throw new ExternalCommandException($"{Path.GetFileName(options.WorkerPath)} {string.Join(' ', args)}", result.ExitCode, result.StderrTail);
         return stdout.ToString();
@@ -69,7 +77,7 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
     private readonly record struct ProcessResult(int ExitCode, string StderrTail);
 
     private async Task<ProcessResult> RunAsync(string executable, IReadOnlyList<string> args, string? stdin, PipeTarget stdoutTarget,
-        bool logStderr, CancellationToken cancellationToken, PipeTarget? stderrTarget = null)
+        bool logStderr, CancellationToken cancellationToken, PipeTarget? stderrTarget = null, RunProgress? progress = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var name = Path.GetFileName(executable);
@@ -78,8 +86,16 @@ public sealed partial class WorkerLauncher(WorkerLauncherOptions options, ILogge
             .WithArguments(args)
             .WithValidation(CommandResultValidation.None) // checked by the callers, with stderr in the message
             .WithStandardOutputPipe(stdoutTarget)
+            // Only a run that shows progress asks for it; null removes a BACKY_PROGRESS the daemon itself inherited.
+            .WithEnvironmentVariables(env => env.Set(ProgressLine.EnvironmentVariable, progress is null ? null : ProgressLine.LinesValue))
             .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToDelegate(line =>
             {
+                if (ProgressLine.IsProgress(line))
+                {
+                    // Not a log line, nor an error message's tail: how far the worker is, once a second.
+                    if (ProgressLine.TryParse(line) is { } estimate) progress?.Report(estimate);
+                    return;
+                }
                 if (logStderr)
                     LogStderr(logger, name, line);
                 lock (tail)

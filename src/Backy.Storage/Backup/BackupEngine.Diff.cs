@@ -1,6 +1,7 @@
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Pipeline;
+using Backy.Storage.Progress;
 
 namespace Backy.Storage.Backup;
 
@@ -8,10 +9,10 @@ public sealed partial class BackupEngine
 {
     /// <summary>
     /// Applies a source diff onto the parent's blocks. Blocks no extent touches keep the parent's chunk and
-    /// cost nothing; a touched block starts from the parent's content (unless an extent covers it whole),
+    /// cost nothing (progress counts the position in the image: the diff arrives in order); a touched block starts from the parent's content (unless an extent covers it whole),
     /// gets the extents patched in, and goes through the same workers as a full read.
     /// </summary>
-    private async Task ApplyDiffAsync(ISourceDiff diff, long size, ChunkMap parentMap, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    private async Task ApplyDiffAsync(ISourceDiff diff, long size, ChunkMap parentMap, ChunkMap map, ChunkWriteSession session, ProgressCounter progress, CancellationToken cancellationToken)
     {
         var common = Math.Min(parentMap.BlockCount, map.BlockCount);
         Array.Copy(parentMap.Entries, map.Entries, common);
@@ -50,6 +51,7 @@ public sealed partial class BackupEngine
                     var piece = buffer!.AsMemory((int)(pos - blockStart), (int)(pieceEnd - pos));
                     if (extent.IsZero) piece.Span.Clear();
                     else await diff.ReadDataAsync(piece, pipeline.Token).ConfigureAwait(false);
+                    progress.Advance(block, extent.IsZero ? 0 : piece.Length);
                     pos = pieceEnd;
                 }
             }
@@ -64,6 +66,7 @@ public sealed partial class BackupEngine
         }
         catch (Exception e) { failure = e; }
         await pipeline.CompleteAsync(failure).ConfigureAwait(false);
+        progress.Advance(map.BlockCount, 0);
     }
 
     /// <summary>The parent's content of a block, cut or zero-padded to <paramref name="length"/>.</summary>

@@ -1,6 +1,7 @@
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Pipeline;
+using Backy.Storage.Progress;
 
 namespace Backy.Storage.Backup;
 
@@ -10,14 +11,14 @@ public sealed partial class BackupEngine
     /// Reads the whole image sequentially (one reader, large reads) while the workers hash and store.
     /// A block whose chunk exists costs the read, the hash and a stat.
     /// </summary>
-    private async Task ReadFullAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    private async Task ReadFullAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, ProgressCounter progress, CancellationToken cancellationToken)
     {
         if (snapshot.ParallelFullRead)
         {
-            await ReadFullParallelAsync(snapshot, map, session, cancellationToken).ConfigureAwait(false);
+            await ReadFullParallelAsync(snapshot, map, session, progress, cancellationToken).ConfigureAwait(false);
             return;
         }
-        var pipeline = new BlockPipeline(_settings.Workers, (work, scratch) => StoreBlock(work, map, session, scratch), cancellationToken);
+        var pipeline = new BlockPipeline(_settings.Workers, (work, scratch) => StoreBlock(work, map, session, scratch, progress), cancellationToken);
         Exception? failure = null;
         try
         {
@@ -47,7 +48,7 @@ public sealed partial class BackupEngine
     /// copying out of the page cache runs on every core instead of one reader thread. Blocks the source
     /// knows to be holes (<see cref="ISourceSnapshot.FindHolesAsync"/>) are mapped as holes without a read.
     /// </summary>
-    private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, CancellationToken cancellationToken)
+    private async Task ReadFullParallelAsync(ISourceSnapshot snapshot, ChunkMap map, ChunkWriteSession session, ProgressCounter progress, CancellationToken cancellationToken)
     {
         var holes = await snapshot.FindHolesAsync(cancellationToken).ConfigureAwait(false);
         if (holes is not null && holes.BlockCount != map.BlockCount) holes = null; // not this image's geometry: read everything
@@ -76,24 +77,27 @@ public sealed partial class BackupEngine
                 if (holes is not null && holes.IsHole(index))
                 {
                     map.Entries[index] = ChunkMap.Hole;
+                    progress.Add(1, 0);
                     continue;
                 }
                 var length = map.LengthOf(index);
                 var read = await snapshot.ReadAtAsync(index * map.BlockSize, block.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 if (read != length)
                     throw new BackyException($"source ended early: expected {map.ImageSize} bytes, got {index * map.BlockSize + read}");
-                StoreBlock(new BlockWork(index, block, length), map, session, scratch);
+                StoreBlock(new BlockWork(index, block, length), map, session, scratch, progress);
             }
         }
     }
 
-    /// <summary>The per-block work of a backup, on a worker thread: zero check, hash, store unless the chunk exists.</summary>
-    private static void StoreBlock(BlockWork work, ChunkMap map, ChunkWriteSession session, byte[] scratch)
+    /// <summary>The per-block work of a backup, on a worker thread: zero check, hash, store unless the chunk exists.
+    /// Counts the block as done when <paramref name="progress"/> is given (a diff counts by position instead).</summary>
+    private static void StoreBlock(BlockWork work, ChunkMap map, ChunkWriteSession session, byte[] scratch, ProgressCounter? progress = null)
     {
         var data = work.Data;
         if (Blocks.IsAllZero(data))
         {
             map.Entries[work.Index] = ChunkMap.Hole;
+            progress?.Add(1, work.Length);
             return;
         }
         var id = ChunkId.Of(data);
@@ -102,5 +106,6 @@ public sealed partial class BackupEngine
         // was bad), and a map must never name a chunk that is not there. The session's existence check is a
         // stat; whether an existing chunk still holds its content is the post-backup verification's question.
         session.Write(id, data, scratch);
+        progress?.Add(1, work.Length);
     }
 }

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Pipeline;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Backup;
@@ -22,7 +23,7 @@ public sealed partial class BackupEngine
     /// error (<see cref="ChunkCorruptedException"/>: the caller distrusts every revision, so the next backup
     /// writes every chunk again).
     /// </summary>
-    private async Task CheckAgainstSourceAsync(ISourceSnapshot snapshot, Revision revision, ChunkMap map, CancellationToken cancellationToken)
+    private async Task CheckAgainstSourceAsync(ISourceSnapshot snapshot, Revision revision, ChunkMap map, ProgressCounter progress, CancellationToken cancellationToken)
     {
         var policy = snapshot.Verification;
         var clock = Stopwatch.StartNew();
@@ -42,6 +43,7 @@ public sealed partial class BackupEngine
             {
                 if (!map.IsHole(block) || !holes.IsHole(block)) return true;
                 Interlocked.Increment(ref checkedBlocks);
+                progress.Add(1, 0);
                 return false;
             });
         await Parallel.ForEachAsync(blocks, options, async (block, token) =>
@@ -54,6 +56,7 @@ public sealed partial class BackupEngine
                 var read = await snapshot.ReadAtAsync(block * map.BlockSize, buffer.AsMemory(0, length), token).ConfigureAwait(false);
                 if (!Matches(map, block, buffer.AsSpan(0, read), length, readBack)) mismatches.Add(block);
                 Interlocked.Increment(ref checkedBlocks);
+                progress.Add(1, read);
             }
             finally { pool.Return(buffer); }
         }).ConfigureAwait(false);
@@ -124,12 +127,16 @@ public sealed partial class BackupEngine
         public int Unchanged;
     }
 
+    /// <summary>How many blocks <see cref="SelectBlocks"/> picks (the progress total counts them).</summary>
+    internal static long VerificationBlocks(long count, VerificationPolicy policy) =>
+        count == 0 ? 0 : policy.IsFull ? count : (long)Math.Clamp(Math.Ceiling(count * policy.Fraction), 1, count);
+
     /// <summary>All blocks in order, or a sorted random sample of at least one block.</summary>
     internal static IEnumerable<long> SelectBlocks(long count, VerificationPolicy policy)
     {
         if (count == 0) return [];
         if (policy.IsFull) return LongRange(count);
-        var k = (long)Math.Clamp(Math.Ceiling(count * policy.Fraction), 1, count);
+        var k = VerificationBlocks(count, policy);
         var picked = new HashSet<long>();
         while (picked.Count < k) picked.Add(Random.Shared.NextInt64(count));
         return picked.Order().ToArray();

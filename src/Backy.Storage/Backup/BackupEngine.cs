@@ -3,6 +3,7 @@ using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 using Backy.Storage.Verify;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,10 @@ public sealed partial class BackupEngine
         _time = time;
         _settings = settings ?? BackupSettings.Default;
     }
+
+    /// <summary>Where the backup reports how far it is: blocks read and verified of the image's blocks (the
+    /// post-backup verification's blocks count too), bytes read from the source, bytes of new chunk files.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
 
     /// <summary>Runs a backup under the job's locks. Throws <see cref="BackyException"/> on any failure.</summary>
     public async Task<Revision> BackupAsync(IBackupSource source, IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
@@ -75,31 +80,35 @@ public sealed partial class BackupEngine
             var parentMap = ReadParentMap(parent);
             snapshot = await source.OpenSnapshotAsync(new SnapshotRequest(revision.Id, parent?.Id, AllowDiff: !forced && parentMap is not null), cancellationToken).ConfigureAwait(false);
             var map = new ChunkMap(snapshot.Size);
+            var progress = new ProgressCounter("backup", Progress, map.BlockCount + VerificationBlocks(map.BlockCount, snapshot.Verification));
             long chunksWritten, bytesWritten;
             using (var session = _job.Chunks.BeginWrite(forced, _settings.Compression))
             {
+                progress.WrittenSource = () => session.BytesWritten;
                 var diff = forced || parentMap is null ? null : await snapshot.OpenDiffAsync(cancellationToken).ConfigureAwait(false);
                 if (diff is not null)
                     await using (diff.ConfigureAwait(false))
                     {
                         _logger.ReadMode("diff against parent", snapshot.Size);
-                        await ApplyDiffAsync(diff, snapshot.Size, parentMap!, map, session, cancellationToken).ConfigureAwait(false);
+                        await ApplyDiffAsync(diff, snapshot.Size, parentMap!, map, session, progress, cancellationToken).ConfigureAwait(false);
                         session.Commit();
                         await StoreMissingParentChunksAsync(snapshot, map, session, cancellationToken).ConfigureAwait(false);
                     }
                 else
                 {
                     _logger.ReadMode("full image", snapshot.Size);
-                    await ReadFullAsync(snapshot, map, session, cancellationToken).ConfigureAwait(false);
+                    await ReadFullAsync(snapshot, map, session, progress, cancellationToken).ConfigureAwait(false);
                 }
                 session.Commit();
                 chunksWritten = session.ChunksWritten;
                 bytesWritten = session.BytesWritten;
+                progress.WrittenSource = null;
+                progress.Add(0, 0, bytesWritten);
             }
             snapshot.DataStored();
             ChunkMapWriter.Write(_job.ChunkMapPath(revision.Id), map, RevisionFile.ReadOnlyMode);
 
-            await CheckAgainstSourceAsync(snapshot, revision, map, cancellationToken).ConfigureAwait(false);
+            await CheckAgainstSourceAsync(snapshot, revision, map, progress, cancellationToken).ConfigureAwait(false);
 
             revision.BytesWritten = bytesWritten;
             revision.ExtraStats["chunks_written"] = chunksWritten.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -25,6 +25,7 @@ public sealed partial class CopyEngine
                 record.Add(id);
                 Interlocked.Increment(ref chunks);
                 Interlocked.Add(ref bytes, length);
+                _progress.Add(1, length, length);
             }
             finally { buffers.Add(b); }
         }).ConfigureAwait(false);

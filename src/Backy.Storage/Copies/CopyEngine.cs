@@ -3,6 +3,7 @@ using Backy.Storage.ChunkMaps;
 using Backy.Storage.Chunks;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
 
@@ -38,6 +39,12 @@ public sealed partial class CopyEngine
         _time = time;
         _parallelism = Math.Max(1, parallelism);
     }
+
+    /// <summary>Where the copy reports how far it is: chunk objects uploaded of those the copy lacks (counted over
+    /// every revision to copy before the first upload), bytes of chunk files read and sent.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
+
+    private ProgressCounter _progress = new("copy", null);
 
     /// <summary>The local record of what the target holds.</summary>
     public string RecordPath => Path.Combine(_job.Path, JobLayout.CopiesDirectoryName, _target.Name + ".chunks");
@@ -75,6 +82,9 @@ public sealed partial class CopyEngine
     {
         var maps = todo.ToDictionary(r => r.Id, r => _job.ReadChunkMap(r));
         using var record = await OpenRecordAsync(maps.Values, cancellationToken).ConfigureAwait(false);
+        _progress = new ProgressCounter("copy", Progress);
+        if (_progress.Enabled)
+            _progress.Total = maps.Values.SelectMany(m => m.ReferencedChunks()).Distinct().LongCount(id => !record.Contains(id));
         long chunks = 0, bytes = 0;
         try
         {

@@ -1,5 +1,6 @@
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,10 @@ public sealed class JobUpgrader
         _logger = logger;
     }
 
+    /// <summary>Where the upgrade reports how far it is: blocks converted of the blocks of every revision it will
+    /// convert (their sizes are read before the first conversion), bytes of old images read, bytes of new chunk files.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
+
     /// <summary>Test seam, handed to <see cref="RevisionUpgrader.Checkpoint"/>.</summary>
     internal Action<string>? Checkpoint { get; init; }
 
@@ -43,10 +48,13 @@ public sealed class JobUpgrader
             throw new BackyException($"cannot upgrade: {scan.Damaged[0].Reason}; repair the file or remove the revision (forget -r {scan.Damaged[0].Id}) first");
         var history = scan.Revisions;
         var references = LegacyReferences.Build(_job.Path, history);
-        var upgrader = new RevisionUpgrader(store, references) { Checkpoint = Checkpoint };
+        var progress = new ProgressCounter("upgrade", Progress);
+        var upgrader = new RevisionUpgrader(store, references) { Checkpoint = Checkpoint, Progress = progress };
         var forcedWrite = JobDirectory.AnyDistrusted(history);
 
-        foreach (var revision in history.Where(r => LegacyFormat.IsLegacy(r.BackendType)).Reverse())
+        var todo = history.Where(r => LegacyFormat.IsLegacy(r.BackendType)).Reverse().ToList();
+        if (progress.Enabled) progress.Total = todo.Where(r => SkipReason(r) is null).Sum(BlockCount);
+        foreach (var revision in todo)
         {
             if (SkipReason(revision) is { } reason)
             {
@@ -84,6 +92,18 @@ public sealed class JobUpgrader
         if (!revision.IsLocal) return $"its data is on server '{revision.Server}'";
         if (!revision.IsComplete) return "incomplete (no duration); the next backup deletes it";
         return null;
+    }
+
+    /// <summary>The blocks of a legacy revision's image, for the progress total; 0 when it cannot be opened
+    /// (its conversion then fails with the reason).</summary>
+    private long BlockCount(Revision revision)
+    {
+        try
+        {
+            using var image = LegacyImages.Open(_job.Path, revision);
+            return image.BlockCount;
+        }
+        catch (Exception e) when (e is BackyException or IOException) { return 0; }
     }
 
     private long Length(Revision revision)

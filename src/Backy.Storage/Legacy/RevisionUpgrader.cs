@@ -3,6 +3,7 @@ using Backy.Storage.Chunks;
 using Backy.Storage.IO;
 using Backy.Storage.Jobs;
 using Backy.Storage.Images;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Legacy;
@@ -41,6 +42,9 @@ public sealed class RevisionUpgrader
     /// <summary>Test seam: called after each step with its name, so that tests can stop a conversion in
     /// every crash window ("copied", "staged", "parked", "placed", "switched").</summary>
     internal Action<string>? Checkpoint { get; init; }
+
+    /// <summary>Counts converted blocks (<see cref="JobUpgrader.Progress"/>).</summary>
+    internal ProgressCounter? Progress { get; init; }
 
     /// <summary>Blocks converted at once: one per core, like a backup's workers.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
@@ -98,6 +102,7 @@ public sealed class RevisionUpgrader
                     (block, _, buffers) =>
                     {
                         ConvertBlock(image, block, map, session, buffers.Block, buffers.Scratch);
+                        Progress?.Add(1, image.LengthOf(block));
                         return buffers;
                     },
                     _ => { });
@@ -107,6 +112,7 @@ public sealed class RevisionUpgrader
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(bad).Throw();
             }
             session.Commit();
+            Progress?.Add(0, 0, session.BytesWritten);
             return (map, hashes, session.ChunksWritten);
         }
     }

@@ -3,6 +3,7 @@ using Backy.Storage.Chunks;
 using Backy.Storage.Images;
 using Backy.Storage.IO;
 using Backy.Storage.Locks;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 
 namespace Backy.Storage.Restore;
@@ -40,13 +41,17 @@ public sealed partial class RestoreEngine
         await target.PrepareAsync(image.Size, cancellationToken).ConfigureAwait(false);
 
         var written = new bool[image.BlockCount];
+        var progress = new ProgressCounter("restore", Progress, image.BlockCount);
         await ForEachBlockAsync(image.BlockCount, target, cancellationToken, async (block, buffer, revisionBlock, token) =>
         {
             var length = image.LengthOf(block);
             var offset = block * Blocks.Size;
             var current = await ReadTargetBlockAsync(target, offset, buffer, length, token).ConfigureAwait(false);
             if (Matches(image, revision, block, current, revisionBlock))
+            {
+                progress.Add(1, length);
                 return;
+            }
             if (image.IsHole(block))
                 await target.WriteZeroesAsync(offset, length, token).ConfigureAwait(false);
             else
@@ -55,6 +60,7 @@ public sealed partial class RestoreEngine
                 await target.WriteAsync(offset, buffer[..length], token).ConfigureAwait(false);
             }
             written[block] = true;
+            progress.Add(1, length, length);
         }).ConfigureAwait(false);
         await target.FlushAsync(cancellationToken).ConfigureAwait(false);
 

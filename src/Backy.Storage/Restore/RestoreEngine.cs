@@ -5,6 +5,7 @@ using Backy.Storage.IO;
 using Backy.Storage.Images;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,11 @@ public sealed partial class RestoreEngine
         _logger = logger;
         _settings = settings ?? BackupSettings.Default;
     }
+
+    /// <summary>Where the restore reports how far it is: blocks written of the image's blocks, bytes of the image
+    /// read from the revision (holes read nothing) and written to the target. A changed-blocks restore counts the
+    /// blocks it compared; its read-back of the written blocks at the end is not counted.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
 
     /// <summary>Restores to a .NET stream, in order, holes as zeros.</summary>
     public Task RestoreToStreamAsync(Revision revision, Stream output, CancellationToken cancellationToken) =>
@@ -85,6 +91,7 @@ public sealed partial class RestoreEngine
         using var image = RevisionImages.Open(_job, revision);
         _logger.RestoreStarted(revision.Id, image.Size, target.Name);
         target.Open(image.Size, _job.Path);
+        var progress = new ProgressCounter("restore", Progress, image.BlockCount);
 
         // A window of decodes runs ahead of the writer; each slot owns a block buffer.
         var capacity = 2 * Math.Max(1, _settings.Workers) + 1;
@@ -96,7 +103,7 @@ public sealed partial class RestoreEngine
             for (long block = 0; block < image.BlockCount; block++)
             {
                 while (slotsInUse >= capacity || window.Count >= 8 * capacity)
-                    slotsInUse -= await WriteHeadAsync(window, free, image, target, revision, cancellationToken).ConfigureAwait(false);
+                    slotsInUse -= await WriteHeadAsync(window, free, image, target, revision, progress, cancellationToken).ConfigureAwait(false);
                 if (image.IsHole(block))
                 {
                     window.Enqueue((block, null, null));
@@ -108,7 +115,7 @@ public sealed partial class RestoreEngine
                 window.Enqueue((block, Task.Run(() => image.ReadBlock(b, slot.Block.Span), cancellationToken), slot));
             }
             while (window.Count > 0)
-                await WriteHeadAsync(window, free, image, target, revision, cancellationToken).ConfigureAwait(false);
+                await WriteHeadAsync(window, free, image, target, revision, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -122,7 +129,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>Writes the oldest block of the window; returns 1 when it freed a slot.</summary>
-    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, IRevisionImage image, IImageTarget target, Revision revision, CancellationToken cancellationToken)
+    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, IRevisionImage image, IImageTarget target, Revision revision, ProgressCounter progress, CancellationToken cancellationToken)
     {
         var (block, decode, slot) = window.Dequeue();
         var offset = block * Blocks.Size;
@@ -130,6 +137,7 @@ public sealed partial class RestoreEngine
         if (decode is null)
         {
             await target.WriteZerosAsync(offset, Zeros[..length], cancellationToken).ConfigureAwait(false);
+            progress.Add(1, 0, length);
             return 0;
         }
         try { await decode.ConfigureAwait(false); }
@@ -138,6 +146,7 @@ public sealed partial class RestoreEngine
             throw new BadBlockException($"cannot restore block {block} (offset {offset}) of revision {revision.Id}: {e.Message}", e);
         }
         await target.WriteAsync(offset, slot!.Block[..length], cancellationToken).ConfigureAwait(false);
+        progress.Add(1, length, length);
         free.Push(slot);
         return 1;
     }

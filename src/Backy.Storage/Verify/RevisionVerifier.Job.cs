@@ -15,7 +15,8 @@ public sealed partial class RevisionVerifier
     /// Without SPEC a damaged <c>.rev</c> is a finding too (<see cref="VerifyResult.Damaged"/>); it is kept, the
     /// operator decides. <see cref="VerifyResult.Failure"/> says whether the command fails.
     /// </summary>
-    public static async Task<VerifyResult> VerifyJobAsync(JobDirectory job, string? spec, ILogger logger, CancellationToken cancellationToken, BackupSettings? settings = null)
+    public static async Task<VerifyResult> VerifyJobAsync(JobDirectory job, string? spec, ILogger logger, CancellationToken cancellationToken, BackupSettings? settings = null,
+        IProgress<Progress.OperationProgress>? progress = null)
     {
         job.EnsureExists();
         VerifyResult result;
@@ -30,7 +31,7 @@ public sealed partial class RevisionVerifier
                 logger.NothingToVerify();
                 return VerifyResult.Nothing with { Damaged = damaged };
             }
-            result = await new RevisionVerifier(store, logger, settings).VerifyAsync(targets, cancellationToken).ConfigureAwait(false);
+            result = await new RevisionVerifier(store, logger, settings) { Progress = progress }.VerifyAsync(targets, cancellationToken).ConfigureAwait(false);
         }
         logger.VerifySummary(result.Verified.Count, result.Removed.Count);
         await new GarbageCollector(job, logger).PurgeAsync(cancellationToken).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using Backy.Storage.Chunks;
 using Backy.Storage.Images;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
+using Backy.Storage.Progress;
 using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
 
@@ -33,6 +34,10 @@ public sealed partial class RevisionVerifier
         _settings = settings ?? BackupSettings.Default;
     }
 
+    /// <summary>Where the verify reports how far it is: blocks read of the blocks this run will read (one per
+    /// distinct chunk over all the revisions, counted before the first read), bytes of blocks read.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
+
     public async Task<VerifyResult> VerifyAsync(IReadOnlyList<Revision> revisions, CancellationToken cancellationToken)
     {
         using var purgeLock = await JobLocks.AcquirePurgeSharedAsync(_job.Path, cancellationToken).ConfigureAwait(false);
@@ -42,11 +47,13 @@ public sealed partial class RevisionVerifier
         var removed = new List<string>();
         var kept = new List<string>();
         var problems = new List<string>();
+        var progress = new ProgressCounter("verify", Progress);
+        if (progress.Enabled) progress.Total = CountBlocksToRead(revisions);
         foreach (var revision in revisions)
         {
             cancellationToken.ThrowIfCancellationRequested();
             string? problem;
-            try { problem = Check(revision, read, cancellationToken); }
+            try { problem = Check(revision, read, progress, cancellationToken); }
             catch (UnknownFormatException e)
             {
                 // Metadata we cannot read is no evidence against the data: keep it, say so.
@@ -76,7 +83,7 @@ public sealed partial class RevisionVerifier
     }
 
     /// <summary>Null when every block of the revision reads back sound, else the first problem.</summary>
-    private string? Check(Revision revision, ConcurrentDictionary<StoredChunk, string?> read, CancellationToken cancellationToken)
+    private string? Check(Revision revision, ConcurrentDictionary<StoredChunk, string?> read, ProgressCounter progress, CancellationToken cancellationToken)
     {
         try
         {
@@ -99,7 +106,7 @@ public sealed partial class RevisionVerifier
                 else blocks.Add(block);
             }
             _logger.VerifyStarted(revision.Id, blocks.Count, readEarlier);
-            return ReadBlocks(image, blocks, read, cancellationToken) ?? knownBad;
+            return ReadBlocks(image, blocks, read, progress, cancellationToken) ?? knownBad;
         }
         catch (BackyException e) when (e is not ChunkCorruptedException and not UnknownFormatException)
         {
@@ -107,8 +114,31 @@ public sealed partial class RevisionVerifier
         }
     }
 
+    /// <summary>The blocks <see cref="Check"/> will read over all <paramref name="revisions"/>: a first pass over
+    /// their chunk maps (no chunk is read), so that the progress has its total before the first read. A revision
+    /// whose map cannot be read counts nothing (Check reports it).</summary>
+    private long CountBlocksToRead(IReadOnlyList<Revision> revisions)
+    {
+        var seen = new HashSet<StoredChunk>();
+        long count = 0;
+        foreach (var revision in revisions)
+        {
+            try
+            {
+                using var image = RevisionImages.Open(_job, revision);
+                for (long block = 0; block < image.BlockCount; block++)
+                {
+                    if (image.IsHole(block)) continue;
+                    if (image.ChunkOf(block) is not { } chunk || seen.Add(chunk)) count++;
+                }
+            }
+            catch (Exception e) when (e is BackyException or IOException) { }
+        }
+        return count;
+    }
+
     /// <summary>Reads the blocks in parallel, recording each chunk's verdict; returns the first problem.</summary>
-    private string? ReadBlocks(IRevisionImage image, List<long> blocks, ConcurrentDictionary<StoredChunk, string?> read, CancellationToken cancellationToken)
+    private string? ReadBlocks(IRevisionImage image, List<long> blocks, ConcurrentDictionary<StoredChunk, string?> read, ProgressCounter progress, CancellationToken cancellationToken)
     {
         var problems = new ConcurrentDictionary<long, string>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
@@ -134,6 +164,7 @@ public sealed partial class RevisionVerifier
                 {
                     problems[block] = e.Message;
                 }
+                progress.Add(1, image.LengthOf(block));
                 return buffer;
             },
             _ => { });

@@ -20,7 +20,8 @@ public static class BackupCommand
             var tagSet = ParseTags(parse.GetValue(tags) ?? "", config.Schedule, parse.GetValue(force));
             var source = SourceFactory.CreateDefault().Create(config.Source, new SourceContext(ctx.Job.Path, ctx.LoggerFactory, ctx.Time));
             var settings = BackupSettings.Default with { Compression = config.Compression };
-            await new BackupEngine(ctx.Job, ctx.Logger, ctx.Time, settings).BackupAsync(source, tagSet, token).ConfigureAwait(false);
+            await using var progress = ctx.StartProgress("backup");
+            await new BackupEngine(ctx.Job, ctx.Logger, ctx.Time, settings) { Progress = progress.Sink }.BackupAsync(source, tagSet, token).ConfigureAwait(false);
             return 0;
         }, ct));
         return command;

@@ -38,7 +38,9 @@ public static class CopyCommand
                 {
                     using var store = (S3ObjectStore)S3StoreFactory.Instance.Open(target);
                     var repository = new CopyRepository(store, target.JobPrefix(ctx.Job.Name), CopyCipher.FromKeyFile(target.EncryptionKeyFile));
-                    var result = await new CopyEngine(ctx.Job, target, repository, ctx.Logger, ctx.Time).CopyAsync(token).ConfigureAwait(false);
+                    CopyResult result;
+                    await using (var progress = ctx.StartProgress("copy " + target.Name))
+                        result = await new CopyEngine(ctx.Job, target, repository, ctx.Logger, ctx.Time) { Progress = progress.Sink }.CopyAsync(token).ConfigureAwait(false);
                     new CopyStatusFile(started, started, null, url).Write(ctx.Job.Path, target.Name);
                     await ctx.Out.WriteLineAsync($"{target.Name}: {result.Revisions} revision(s), {result.Chunks} chunk(s) ({Humanize.Size(result.Bytes)}) copied to {url}; {result.RevisionsInCopy} in the copy; {result.Expired} expired, {result.Purged} unreferenced chunk object(s) purged").ConfigureAwait(false);
                 }

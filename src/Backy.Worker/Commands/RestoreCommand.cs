@@ -33,7 +33,8 @@ public static class RestoreCommand
             var rev = ctx.Job.Resolve(parse.GetValue(revision), ctx.Job.LoadRevisions());
             if (!rev.IsLocal)
                 throw new BackyException($"revision {rev.Id} is stored on server '{rev.Server}', not here");
-            var engine = new RestoreEngine(ctx.Job, ctx.Logger);
+            await using var progress = ctx.StartProgress("restore");
+            var engine = new RestoreEngine(ctx.Job, ctx.Logger) { Progress = progress.Sink };
             var path = parse.GetValue(target)!;
             var changed = parse.GetValue(changedOnly);
             if (RbdTargetSpec.IsRbd(path))

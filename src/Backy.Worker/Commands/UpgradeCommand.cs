@@ -16,7 +16,9 @@ public static class UpgradeCommand
         var command = new Command("upgrade", "Upgrade this backup (incl. its data) to the newest supported version");
         command.SetAction((parse, ct) => JobCommandLine.RunAsync(parse, globals, "upgrade", async (ctx, token) =>
         {
-            var report = await new JobUpgrader(ctx.Job, ctx.Logger).RunAsync(token).ConfigureAwait(false);
+            UpgradeReport report;
+            await using (var progress = ctx.StartProgress("upgrade"))
+                report = await new JobUpgrader(ctx.Job, ctx.Logger) { Progress = progress.Sink }.RunAsync(token).ConfigureAwait(false);
             await ctx.Out.WriteLineAsync(report.Summary()).ConfigureAwait(false);
             if (!report.Success)
                 throw new BackyException(

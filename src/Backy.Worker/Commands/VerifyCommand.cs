@@ -22,7 +22,9 @@ public static class VerifyCommand
             ? FromCopyCommands.VerifyAsync(parse, globals, from, revision, ct)
             : JobCommandLine.RunAsync(parse, globals, "verify", async (ctx, token) =>
             {
-                var result = await RevisionVerifier.VerifyJobAsync(ctx.Job, parse.GetValue(revision), ctx.Logger, token).ConfigureAwait(false);
+                VerifyResult result;
+                await using (var progress = ctx.StartProgress("verify"))
+                    result = await RevisionVerifier.VerifyJobAsync(ctx.Job, parse.GetValue(revision), ctx.Logger, token, progress: progress.Sink).ConfigureAwait(false);
                 return result.Failure is { } failure ? throw new BackyException(failure) : 0;
             }, ct));
         return command;

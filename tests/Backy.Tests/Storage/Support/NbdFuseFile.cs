@@ -26,7 +26,10 @@ public sealed class NbdFuseFile : IAsyncDisposable
         Path = System.IO.Path.Combine(mountDir, "disk");
     }
 
-    public static async Task<NbdFuseFile> MountOrIgnoreAsync(string backing, string mountDir, CancellationToken cancellationToken)
+    /// <param name="nbdkitFilters">nbdkit filter options before the plugin, e.g. <c>--filter=rate</c>, and their
+    /// settings after it (<paramref name="filterSettings"/>, e.g. <c>rate=32M</c>: a source slowed to 4 MiB/s).</param>
+    public static async Task<NbdFuseFile> MountOrIgnoreAsync(string backing, string mountDir, CancellationToken cancellationToken,
+        string[]? nbdkitFilters = null, string[]? filterSettings = null)
     {
         foreach (var tool in new[] { "nbdfuse", "nbdkit", "fusermount3" })
             if (!File.Exists("/usr/bin/" + tool))
@@ -35,7 +38,7 @@ public sealed class NbdFuseFile : IAsyncDisposable
         Directory.CreateDirectory(mountDir);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var process = CliWrap.Cli.Wrap("/usr/bin/nbdfuse")
-            .WithArguments(["--readonly", System.IO.Path.Combine(mountDir, "disk"), "--command", "nbdkit", "-s", "file", backing])
+            .WithArguments(["--readonly", System.IO.Path.Combine(mountDir, "disk"), "--command", "nbdkit", "-s", .. nbdkitFilters ?? [], "file", backing, .. filterSettings ?? []])
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(Encoding.UTF8, stop.Token);
         var mounted = new NbdFuseFile(mountDir, stop, process);
