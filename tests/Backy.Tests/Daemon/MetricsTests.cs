@@ -35,6 +35,13 @@ public partial class MetricsTests
 
         using var http = new HttpClient();
         var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", ct);
+        // Stored bytes are measured in the background (a walk of the chunk files never delays a scrape): the series
+        // appears once the first measurement is done.
+        while (!text.Contains("backy_job_stored_bytes{job=\"vm\"}", StringComparison.Ordinal))
+        {
+            await Task.Delay(200, ct);
+            text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", ct);
+        }
 
         Assert.Multiple(() =>
         {

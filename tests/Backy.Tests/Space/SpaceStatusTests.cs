@@ -65,6 +65,51 @@ public class SpaceStatusTests
         Assert.That((await Run(t, ct, "status")).StdOut, Does.Contain($"{Humanize.Size(after.Stored)} on disk"));
     }
 
+    [Test, CancelAfter(180_000)]
+    public async Task Revisions_of_the_original_chunked_format_get_exclusive_bytes_and_a_cowfile_gets_none(CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("backy-space-legacy-").FullName;
+        try
+        {
+            var builder = new Legacy.LegacyJobBuilder(dir);
+            var cowfile = builder.AddCowfile(Legacy.LegacyJobBuilder.MakeImage(20, Blocks.Size + 1), Legacy.LegacyImagesTests.T(1), ["daily"]);
+            var first = Legacy.LegacyJobBuilder.MakeImage(21, 3L * Blocks.Size + 4097);
+            var a = builder.AddChunked(first, Legacy.LegacyImagesTests.T(2), ["daily"]);
+            var b = builder.AddChunked(Legacy.LegacyJobBuilder.MakeImage(22, 3L * Blocks.Size + 4097, first, changedBlocks: 2),
+                Legacy.LegacyImagesTests.T(3), ["daily"]);
+            await builder.FinishAsync(ct);
+
+            // From the files: the original's JSON maps and its *.chunk.lzo files.
+            var users = new Dictionary<string, HashSet<string>>();
+            foreach (var id in new[] { a, b })
+                foreach (var hash in System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, id)))
+                             .RootElement.GetProperty("mapping").EnumerateObject().Select(p => p.Value.GetString()!))
+                    (users.TryGetValue(hash, out var set) ? set : users[hash] = []).Add(id);
+            long Exclusive(string id) => users.Where(u => u.Value.Count == 1 && u.Value.Contains(id)).Sum(u => new FileInfo(builder.ChunkPath(u.Key)).Length);
+            Assert.That(Exclusive(a), Is.GreaterThan(0));
+            Assert.That(Exclusive(b), Is.GreaterThan(0));
+            Assert.That(users.Values.Any(u => u.Count == 2), "the two revisions share chunks");
+
+            var r = await WorkerProcess.RunAsync(dir, ct, "status", "--yaml");
+            Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+            var stream = new YamlStream();
+            stream.Load(new StringReader(r.StdOut));
+            var byId = ((YamlSequenceNode)stream.Documents[0].RootNode).Cast<YamlMappingNode>()
+                .ToDictionary(m => ((YamlScalarNode)m["uuid"]).Value!);
+            Assert.That(((YamlScalarNode)byId[a]["exclusive_bytes"]).Value, Is.EqualTo(Exclusive(a).ToString(CultureInfo.InvariantCulture)));
+            Assert.That(((YamlScalarNode)byId[b]["exclusive_bytes"]).Value, Is.EqualTo(Exclusive(b).ToString(CultureInfo.InvariantCulture)));
+            Assert.That(byId[cowfile].Children.ContainsKey("exclusive_bytes"), Is.False, "a cowfile's data is its own file, not chunks");
+            var stored = Directory.EnumerateFiles(builder.ChunkDir, "*.chunk.lzo", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            var table = await WorkerProcess.RunAsync(dir, ct, "status");
+            Assert.That(table.StdOut, Does.Contain($"{Humanize.Size(stored)} on disk (chunk files)"));
+            Assert.That(Row(table.StdOut, cowfile), Does.Contain(" - "));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     sealed record Expectation(Dictionary<string, long> Exclusive, long Stored, long Images);
 
     /// <summary>From the files: each revision's chunk set, the users of each chunk, each chunk file's size.</summary>
