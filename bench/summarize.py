@@ -5,7 +5,7 @@ from collections import defaultdict
 
 path, size_mib = sys.argv[1], int(sys.argv[2])
 usr_mib = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-t, rss, repo, usr_repo = defaultdict(dict), defaultdict(dict), {}, {}
+t, rss, cpu_s, repo, usr_repo = defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}
 for line in open(path):
     f = line.rstrip("\n").split("\t")
     if f[1] == "repo":
@@ -14,6 +14,7 @@ for line in open(path):
         usr_repo[f[0]] = int(f[2])
     else:
         t[f[0]][f[1]] = float(f[2]); rss[f[0]][f[1]] = int(f[3])
+        if len(f) > 4: cpu_s[f[0]][f[1]] = float(f[4])
 
 mb = size_mib * 1048576 / 1e6
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -40,19 +41,21 @@ print(f"Raw-limit ratios: backy full backup reads at {t['raw']['read'] / t['back
       f"restore-file at {t['raw']['write'] / t['backy']['restore-file'] * 100:.0f}% of dd+fdatasync speed."
       if "full" in t.get("backy", {}) and "read" in t.get("raw", {}) else "")
 
-usr_tools = [x for x in ("backy-lz4", "backy-zstd1", "backy-zstd3", "restic-zstd", "borg-zstd3") if x in usr_repo]
+usr_tools = [x for x in ("backy-lz4", "backy-zstd1", "backy-zstd3", "restic-auto", "restic-max", "restic-zstd",
+                          "borg-zstd1", "borg-zstd3") if x in usr_repo]
 if usr_tools:
     umb = usr_mib * 1048576 / 1e6
     print(f"\nRealistic image: {usr_mib} MiB ext4 populated from /usr (`cat` {t['raw'].get('usr-read', 0):.2f} s). "
-          "Ratios: Backy's figure divided by restic's / borg's (below 1 = Backy faster or smaller).\n")
-    peers_u = [x for x in ("restic-zstd", "borg-zstd3") if x in usr_tools]
-    print("| tool | backup s (MB/s, RSS MiB) | restore s (MB/s) | repository MiB | "
+          "Ratios: Backy's figure divided by the peer's (below 1 = Backy faster or smaller); CPU = user + system seconds.\n")
+    peers_u = [x for x in usr_tools if not x.startswith("backy")]
+    print("| tool | backup s (MB/s, RSS MiB, CPU s) | restore s (MB/s, CPU s) | repository MiB | "
           + " | ".join(f"backup/restore/size vs {p}" for p in peers_u) + " |")
     print("|---" * (4 + len(peers_u)) + "|")
     for x in usr_tools:
         b, r, z = t[x].get("usr-full"), t[x].get("usr-restore"), usr_repo[x]
-        cells = [f"{b:.2f} ({umb / max(b, 1e-3):.0f}, {rss[x]['usr-full'] / 1024:.0f})" if b else "-",
-                 f"{r:.2f} ({umb / max(r, 1e-3):.0f})" if r else "-", f"{z / 1048576:.0f}"]
+        bc, rc = cpu_s[x].get("usr-full"), cpu_s[x].get("usr-restore")
+        cells = [f"{b:.2f} ({umb / max(b, 1e-3):.0f}, {rss[x]['usr-full'] / 1024:.0f}, {bc if bc is not None else '?'})" if b else "-",
+                 f"{r:.2f} ({umb / max(r, 1e-3):.0f}, {rc if rc is not None else '?'})" if r else "-", f"{z / 1048576:.0f}"]
         for p in peers_u:
             if not x.startswith("backy"):
                 cells.append("")
