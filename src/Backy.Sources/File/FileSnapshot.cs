@@ -8,12 +8,12 @@ namespace Backy.Sources;
 /// <summary>An open source file: its size is fixed when opened; reads go straight to the file.</summary>
 internal sealed class FileSnapshot : ISourceSnapshot
 {
-    private readonly string _path;
+    // The one open of the file: positional reads and hole queries (the engine reads a file in parallel, never as a
+    // stream: ParallelFullRead, so no OpenFullReadAsync).
     private readonly SafeFileHandle _handle;
 
-    private FileSnapshot(string path, SafeFileHandle handle, long size)
+    private FileSnapshot(SafeFileHandle handle, long size)
     {
-        _path = path;
         _handle = handle;
         Size = size;
     }
@@ -26,7 +26,7 @@ internal sealed class FileSnapshot : ISourceSnapshot
             try
             {
                 // lseek to the end, not fstat (nor FileStream.Seek, which asks fstat): block devices report st_size 0.
-                return new FileSnapshot(path, handle, DeviceLength.Of(handle, path));
+                return new FileSnapshot(handle, DeviceLength.Of(handle, path));
             }
             catch
             {
@@ -54,10 +54,6 @@ internal sealed class FileSnapshot : ISourceSnapshot
         ValueTask.FromResult(FileHoles.Find(_handle, Size));
 
     public Task<ISourceDiff?> OpenDiffAsync(CancellationToken cancellationToken) => Task.FromResult<ISourceDiff?>(null);
-
-    public Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) =>
-        // bufferSize 0: the engine reads 4 MiB at a time, a FileStream buffer would only add a copy.
-        Task.FromResult<Stream>(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan));
 
     public async ValueTask<int> ReadAtAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {

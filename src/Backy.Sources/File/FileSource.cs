@@ -17,19 +17,15 @@ public sealed class FileSource : IBackupSource
     public static readonly SourceSchema Schema = new(TypeName, SourceSetting.Text("filename", required: true), SourceSetting.Flag("cow"));
 
     public string FileName { get; }
-    public bool Cow { get; }
 
-    public FileSource(string fileName, bool cow = true)
-    {
-        FileName = fileName;
-        Cow = cow;
-    }
+    public FileSource(string fileName) => FileName = fileName;
 
+    /// <summary><c>cow</c> is in the schema (a config that sets it stays valid) and read by nobody.</summary>
     public static FileSource Create(SourceConfig config, SourceContext context)
     {
         var name = config.Required("filename");
         // A relative filename is relative to the job directory, so a config works wherever the job is run from.
-        return new FileSource(Path.GetFullPath(name, context.JobDirectory), config.Flag("cow", true));
+        return new FileSource(Path.GetFullPath(name, context.JobDirectory));
     }
 
     public Task<ISourceSnapshot> OpenSnapshotAsync(SnapshotRequest request, CancellationToken cancellationToken) =>

@@ -31,9 +31,11 @@ public interface ISourceSnapshot : IAsyncDisposable
 
     /// <summary>
     /// The whole image from offset 0, read sequentially; the engine reads exactly <see cref="Size"/> bytes and
-    /// treats an early end as an error. The engine disposes the stream.
+    /// treats an early end as an error. The engine disposes the stream. The engine asks only a source without
+    /// <see cref="ParallelFullRead"/>: one that reads positionally (a file) need not implement it.
     /// </summary>
-    Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken);
+    Task<Stream> OpenFullReadAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} is read with positional reads only (ParallelFullRead)");
 
     /// <summary>
     /// Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/> (fewer only at the end of the image);

@@ -59,11 +59,8 @@ public sealed class FileLock : IDisposable
         }
     }
 
-    /// <summary>Waits for the lock. Polls so that cancellation works (flock itself cannot be cancelled).</summary>
-    public static Task<FileLock> AcquireAsync(string path, bool exclusive, CancellationToken cancellationToken) =>
-        AcquireAllAsync([path], exclusive, cancellationToken);
-
-    /// <summary>Waits for all of <see cref="TryAcquireAll"/>'s locks, never holding some while waiting for others.</summary>
+    /// <summary>Waits for all of <see cref="TryAcquireAll"/>'s locks, never holding some while waiting for others. Polls so
+    /// that cancellation works (flock itself cannot be cancelled).</summary>
     public static async Task<FileLock> AcquireAllAsync(IReadOnlyList<string> paths, bool exclusive, CancellationToken cancellationToken)
     {
         // 50 ms: short against the operations that wait (a restore, a purge), invisible in CPU load.
