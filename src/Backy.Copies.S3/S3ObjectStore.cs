@@ -134,6 +134,31 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    public async Task<DateTimeOffset?> GetRetentionAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _client.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            return response.Retention?.RetainUntilDate is { } until ? new DateTimeOffset(until.ToUniversalTime(), TimeSpan.Zero) : null;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchObjectLockConfiguration" || e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            return null; // no retention on the object (or none on the bucket)
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            throw Failure("GET retention of", key, e);
+        }
+    }
+
+    public Task ExtendRetentionAsync(string key, DateTimeOffset until, CancellationToken cancellationToken) =>
+        Call("PUT retention of", key, () => _client.PutObjectRetentionAsync(new PutObjectRetentionRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            Retention = new ObjectLockRetention { Mode = ObjectLockRetentionMode.Compliance, RetainUntilDate = until.UtcDateTime },
+        }, cancellationToken));
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         Call("DELETE", key, () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, cancellationToken));
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Backy.Daemon.Scheduling;
+using Backy.Storage.Copies;
 
 namespace Backy.Daemon.Metrics;
 
@@ -47,6 +48,10 @@ public sealed class JobMetrics : IDisposable
             RevisionsByServer(j.Snapshot.View).Select(kv => new Measurement<double>(kv.Value,
                 new KeyValuePair<string, object?>("job", j.Snapshot.Name), new KeyValuePair<string, object?>("server", kv.Key)))),
             description: "Complete revisions by server (\"\" = this server).");
+        Meter.CreateObservableGauge("job_copy_lag_seconds", () => Read().Jobs.SelectMany(j => j.CopyLags.Select(c =>
+            new Measurement<double>(c.Lag.TotalSeconds, new KeyValuePair<string, object?>("job", j.Snapshot.Name),
+                new KeyValuePair<string, object?>("copy", c.Copy)))),
+            description: "Age of the oldest complete local revision the off-site copy lacks; 0 when it has them all.");
         Daemon("workers_busy", "Workers running now.", r => [new(r.Jobs.Count(j => JobStatus.IsRunning(j.Snapshot.Status)))]);
         Daemon("workers_limit", "worker-limit: the most workers that run at once.", r => [new(r.WorkerLimit)]);
         Daemon("jobs_waiting", "Jobs waiting, by reason (deadline, worker slot).", r =>
@@ -76,15 +81,21 @@ public sealed class JobMetrics : IDisposable
         {
             var now = _time.GetUtcNow();
             if (_reading is { } r && now - r.Taken < ReadingLifetime) return r;
-            var baseDir = _daemon.Config.Global.BaseDir;
+            var config = _daemon.Config;
+            var baseDir = config.Global.BaseDir;
             var jobs = _daemon.Jobs().Select(s =>
             {
                 var dir = Path.Join(baseDir, s.Name);
-                return new JobReading(s, _stored.Of(dir));
+                return new JobReading(s, _stored.Of(dir), CopyLags(config.Jobs.GetValueOrDefault(s.Name), dir, s.View, now));
             }).ToList();
             return _reading = new Reading(now, jobs, _daemon.Config.Global.WorkerLimit);
         }
     }
+
+    /// <summary>Each copy target's lag, from its small local status file (copies/NAME.status) and the job's view.</summary>
+    static IReadOnlyList<(string Copy, TimeSpan Lag)> CopyLags(Config.JobDefinition? job, string dir, Views.JobView view, DateTimeOffset now) =>
+        job is null || job.Copies.Targets.Count == 0 ? []
+            : job.Copies.Targets.Select(t => (t.Name, CopyStatusFile.Lag(view.Revisions, CopyStatusFile.TryRead(dir, t.Name), now))).ToList();
 
     /// <summary>Complete revisions by the server that holds their data; "" (this server) always present.</summary>
     static Dictionary<string, int> RevisionsByServer(Views.JobView view)
@@ -97,7 +108,7 @@ public sealed class JobMetrics : IDisposable
 
     public void Dispose() => Meter.Dispose();
 
-    internal sealed record JobReading(JobSnapshot Snapshot, double? StoredBytes);
+    internal sealed record JobReading(JobSnapshot Snapshot, double? StoredBytes, IReadOnlyList<(string Copy, TimeSpan Lag)> CopyLags);
 
     internal sealed record Reading(DateTimeOffset Taken, IReadOnlyList<JobReading> Jobs, int WorkerLimit);
 }

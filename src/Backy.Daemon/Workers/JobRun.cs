@@ -13,7 +13,7 @@ namespace Backy.Daemon.Workers;
 /// peer trouble is logged, it does not fail the run). A failing backup, expire or purge fails the run;
 /// the callback (and the status it is given) only reports on it and never does.
 /// </summary>
-public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, ILogger<JobRun> logger)
+public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, TimeProvider time, ILogger<JobRun> logger)
 {
     /// <param name="jobDir">The job's directory under base-dir.</param>
     /// <param name="tags">Tags for the new revision (never empty).</param>
@@ -56,28 +56,52 @@ public sealed partial class JobRun(WorkerLauncher launcher, PeerSync peerSync, I
     /// <summary>
     /// The off-site copies of the job (<c>copies:</c> in its config), after expire so that the copy gets the new
     /// revision at once. A failed copy never fails the backup: it is a warning here, recorded by the worker in
-    /// copies/NAME.status (which `client check` reads: WARNING when a copy falls behind); the next run tries again.
+    /// copies/NAME.status (which `client check` reads: WARNING when a copy falls behind). A target that failed is
+    /// tried again after growing waits (<see cref="CopyBackoff"/>, from that status file, so a restart keeps them):
+    /// one worker runs `copy` when every target is due, else one `copy NAME` per due target.
     /// </summary>
     private async Task CopyAsync(string job, string jobDir, string[] common, RunProgress? progress, CancellationToken cancellationToken)
     {
+        List<string> targets;
+        TimeSpan interval;
         try
         {
-            if (JobCopies.Load(Path.Combine(jobDir, Backy.Storage.Jobs.JobLayout.ConfigFileName)).Count == 0)
+            targets = JobCopies.Load(Path.Combine(jobDir, Backy.Storage.Jobs.JobLayout.ConfigFileName)).Keys.Order(StringComparer.Ordinal).ToList();
+            if (targets.Count == 0)
                 return;
+            interval = new Backy.Storage.Jobs.JobDirectory(jobDir).LoadConfig().Schedule is { Intervals.Count: > 0 } schedule
+                ? schedule.Intervals.Min(i => i.Interval) : TimeSpan.Zero;
         }
         catch (Backy.Storage.BackyException)
         {
             return; // the backup itself already read this config; a broken copies: section is the copy's error, reported by the worker
         }
-        try
+        var now = time.GetUtcNow();
+        var due = new List<string>();
+        foreach (var name in targets)
         {
-            await launcher.RunWorkerAsync([.. common, "copy"], cancellationToken, progress).ConfigureAwait(false);
+            var status = CopyStatusFile.TryRead(jobDir, name);
+            if (CopyBackoff.NextAttempt(status, interval) is { } next && now < next)
+                LogCopyBackedOff(logger, job, name, status!.Failures, next.UtcDateTime);
+            else
+                due.Add(name);
         }
-        catch (Backy.Storage.BackyException e) when (!cancellationToken.IsCancellationRequested)
+        string[][] runs = due.Count == targets.Count ? [["copy"]] : [.. due.Select(n => new[] { "copy", n })];
+        foreach (var run in due.Count == 0 ? [] : runs)
         {
-            LogCopyFailed(logger, job, e.Message);
+            try
+            {
+                await launcher.RunWorkerAsync([.. common, .. run], cancellationToken, progress).ConfigureAwait(false);
+            }
+            catch (Backy.Storage.BackyException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogCopyFailed(logger, job, e.Message);
+            }
         }
     }
+
+    [LoggerMessage(EventId = 4203, Level = LogLevel.Information, Message = "copy of {Job} to {Target} skipped: {Failures} failed attempt(s) in a row, next try at the first run after {NextAttempt:u}")]
+    private static partial void LogCopyBackedOff(ILogger logger, string job, string target, int failures, DateTime nextAttempt);
 
     [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "copy of {Job} failed (the backup is not affected): {Reason}")]
     private static partial void LogCopyFailed(ILogger logger, string job, string reason);

@@ -14,10 +14,13 @@ namespace Backy.Storage.Copies;
 ///  0     8   magic "BKYCPYR1"
 ///  8    16   XxHash128 of the target's identity (endpoint, bucket, job prefix, key id)
 /// 24     8   unix seconds of the listing the record was built from (little endian)
-/// 32    16*n chunk ids, appended after each successful upload
+/// 32    24*n entries, appended after each successful upload or retention change:
+///            16 chunk id, 8 unix seconds its Object Lock retention lasts until (0 = none known)
 /// </code>
-/// An id is appended only after its PUT succeeded, so the record never claims more than was stored by us; a torn
-/// last entry is ignored. The record is in doubt, and rebuilt from a listing of the target, when it is missing,
+/// An entry is appended only after its PUT succeeded, so the record never claims more than was stored by us; the
+/// last entry of an id wins (a lock extended later); a torn last entry is ignored. The retain-until dates spare a
+/// HEAD per reused chunk when a new revision needs its chunks locked as long as itself (CopyEngine.Upload); after a
+/// rebuild from a listing they are unknown (0) and asked for once. Version 1 records (ids alone) are in doubt. The record is in doubt, and rebuilt from a listing of the target, when it is missing,
 /// belongs to another target (the configuration changed), or its listing is older than <see cref="MaxAge"/>
 /// (the store may have lost objects behind our back: a bucket lifecycle rule, an operator's delete).
 /// </summary>
@@ -27,17 +30,19 @@ public sealed class ChunkPresenceRecord : IDisposable
     /// object deleted behind our back can go unnoticed by the copy (verify --from notices it at once).</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
 
-    private static ReadOnlySpan<byte> Magic => "BKYCPYR1"u8;
+    private static ReadOnlySpan<byte> Magic => "BKYCPYR2"u8;
     private const int HeaderSize = 32;
+    private const int EntrySize = ChunkId.Size + 8;
 
-    private readonly HashSet<ChunkId> _present;
+    /// <summary>Chunk id -> retain-until (unix seconds; 0 = none known).</summary>
+    private readonly Dictionary<ChunkId, long> _present;
     private readonly FileStream _append;
     private readonly object _gate = new();
 
     public string Path { get; }
     public int Count { get { lock (_gate) return _present.Count; } }
 
-    private ChunkPresenceRecord(string path, HashSet<ChunkId> present, FileStream append)
+    private ChunkPresenceRecord(string path, Dictionary<ChunkId, long> present, FileStream append)
     {
         Path = path;
         _present = present;
@@ -59,43 +64,57 @@ public sealed class ChunkPresenceRecord : IDisposable
             return null;
         var listedAt = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(24)));
         if (now - listedAt > MaxAge || listedAt > now + TimeSpan.FromDays(1)) return null;
-        var present = new HashSet<ChunkId>();
-        var whole = HeaderSize + (bytes.Length - HeaderSize) / ChunkId.Size * ChunkId.Size;
-        for (var o = HeaderSize; o < whole; o += ChunkId.Size)
-            present.Add(ChunkId.Read(bytes.AsSpan(o, ChunkId.Size)));
+        var present = new Dictionary<ChunkId, long>();
+        var whole = HeaderSize + (bytes.Length - HeaderSize) / EntrySize * EntrySize;
+        for (var o = HeaderSize; o < whole; o += EntrySize)
+            present[ChunkId.Read(bytes.AsSpan(o, ChunkId.Size))] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(o + ChunkId.Size));
         var append = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
         append.SetLength(whole); // drop a torn last entry so that later entries stay aligned
         append.Seek(0, SeekOrigin.End);
         return new ChunkPresenceRecord(path, present, append);
     }
 
-    /// <summary>Writes a fresh record (atomically) holding <paramref name="present"/>, as found by a listing at <paramref name="listedAt"/>.</summary>
+    /// <summary>Writes a fresh record (atomically) holding <paramref name="present"/> (retention unknown), as found by a listing at <paramref name="listedAt"/>.</summary>
     public static ChunkPresenceRecord Create(string path, UInt128 identity, DateTimeOffset listedAt, IEnumerable<ChunkId> present)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        var set = new HashSet<ChunkId>(present);
-        var bytes = new byte[HeaderSize + set.Count * ChunkId.Size];
+        var set = present.Distinct().ToDictionary(id => id, _ => 0L);
+        var bytes = new byte[HeaderSize + set.Count * EntrySize];
         Magic.CopyTo(bytes);
         BinaryPrimitives.WriteUInt128LittleEndian(bytes.AsSpan(8), identity);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(24), listedAt.ToUnixTimeSeconds());
         var o = HeaderSize;
-        foreach (var id in set) { id.Write(bytes.AsSpan(o)); o += ChunkId.Size; }
+        foreach (var id in set.Keys) { id.Write(bytes.AsSpan(o)); o += EntrySize; }
         DurableFile.WriteAllBytes(path, bytes);
         var append = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
         append.Seek(0, SeekOrigin.End);
         return new ChunkPresenceRecord(path, set, append);
     }
 
-    public bool Contains(ChunkId id) { lock (_gate) return _present.Contains(id); }
+    public bool Contains(ChunkId id) { lock (_gate) return _present.ContainsKey(id); }
 
-    /// <summary>Records a chunk whose upload succeeded (buffered; <see cref="Flush"/> makes it durable).</summary>
-    public void Add(ChunkId id)
+    /// <summary>Until when the chunk's object is locked, as far as this record knows (null: not present or unknown).</summary>
+    public DateTimeOffset? RetainUntil(ChunkId id)
     {
-        Span<byte> raw = stackalloc byte[ChunkId.Size];
-        id.Write(raw);
         lock (_gate)
-            if (_present.Add(id))
-                _append.Write(raw);
+            return _present.TryGetValue(id, out var t) && t > 0 ? DateTimeOffset.FromUnixTimeSeconds(t) : null;
+    }
+
+    /// <summary>Records a chunk whose upload (or retention change) succeeded, locked until <paramref name="retainUntil"/>
+    /// (null: no lock); buffered, <see cref="Flush"/> makes it durable.</summary>
+    public void Add(ChunkId id, DateTimeOffset? retainUntil = null)
+    {
+        // Rounded down: the record never claims a longer lock than the store holds.
+        var seconds = retainUntil is { } t ? Math.Max(1, t.ToUnixTimeSeconds()) : 0;
+        Span<byte> raw = stackalloc byte[EntrySize];
+        id.Write(raw);
+        BinaryPrimitives.WriteInt64LittleEndian(raw[ChunkId.Size..], seconds);
+        lock (_gate)
+        {
+            if (_present.TryGetValue(id, out var known) && known == seconds) return;
+            _present[id] = seconds;
+            _append.Write(raw);
+        }
     }
 
     public void Flush()

@@ -10,7 +10,7 @@ public sealed partial class CopyEngine
     /// A chunk that fails its local check stops the copy (it must not spread to the copy); the revision is then
     /// not made visible.
     /// </summary>
-    private async Task<(long Chunks, long Bytes)> UploadChunksAsync(IReadOnlyList<ChunkId> ids, ChunkPresenceRecord record, CancellationToken cancellationToken)
+    private async Task<(long Chunks, long Bytes)> UploadChunksAsync(IReadOnlyList<ChunkId> ids, ChunkPresenceRecord record, DateTimeOffset? lockUntil, CancellationToken cancellationToken)
     {
         if (ids.Count == 0) return (0, 0);
         long chunks = 0, bytes = 0;
@@ -21,8 +21,8 @@ public sealed partial class CopyEngine
             try
             {
                 var length = ReadChecked(id, b);
-                await _copy.PutChunkAsync(id, b.File.AsMemory(0, length), b.Sealed, LockUntil(), ct).ConfigureAwait(false);
-                record.Add(id);
+                await _copy.PutChunkAsync(id, b.File.AsMemory(0, length), b.Sealed, lockUntil, ct).ConfigureAwait(false);
+                record.Add(id, lockUntil);
                 Interlocked.Increment(ref chunks);
                 Interlocked.Add(ref bytes, length);
                 _progress.Add(1, length, length);
@@ -30,6 +30,29 @@ public sealed partial class CopyEngine
             finally { buffers.Add(b); }
         }).ConfigureAwait(false);
         return (chunks, bytes);
+    }
+
+    /// <summary>
+    /// Extends the Object Lock of chunk objects that are already in the copy to <paramref name="until"/>, so that none
+    /// of them can go before <paramref name="needed"/> (the new revision's own lock). The record knows the dates it
+    /// set; one it does not know (rebuilt from a listing) is asked for once. Returns how many were extended.
+    /// </summary>
+    private async Task<int> ExtendLocksAsync(IReadOnlyList<ChunkId> ids, DateTimeOffset needed, DateTimeOffset until, ChunkPresenceRecord record, CancellationToken cancellationToken)
+    {
+        var extended = 0;
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken }, async (id, ct) =>
+        {
+            var key = _copy.ChunkKey(id);
+            if (record.RetainUntil(id) is null && await _copy.Store.GetRetentionAsync(key, ct).ConfigureAwait(false) is { } current && current >= needed)
+            {
+                record.Add(id, current);
+                return;
+            }
+            await _copy.Store.ExtendRetentionAsync(key, until, ct).ConfigureAwait(false);
+            record.Add(id, until);
+            Interlocked.Increment(ref extended);
+        }).ConfigureAwait(false);
+        return extended;
     }
 
     /// <summary>Reads the local chunk file into <c>b.File</c>, decodes and hashes it; returns the file's length.</summary>

@@ -62,7 +62,9 @@ public sealed partial class CopyEngine
         // Expired from the copy by its own retention: never uploaded again.
         var expired = CopyRetention.ReadExpired(ExpiredPath);
         var todo = new List<Revision>();
-        foreach (var r in _job.CompleteRevisions().Where(r => r.IsLocal && !there.Contains(r.Id) && !expired.Contains(r.Id)))
+        var local = _job.CompleteRevisions().Where(r => r.IsLocal).ToList();
+        _copiedThrough = local.Count == 0 ? null : local.Max(r => r.Timestamp);
+        foreach (var r in local.Where(r => !there.Contains(r.Id) && !expired.Contains(r.Id)))
         {
             if (Legacy.LegacyFormat.IsLegacy(r.BackendType)) _logger.CopySkipped(r.Id, "in the original's format (run upgrade first)");
             else if (r.Trust == Trust.Distrusted) _logger.CopySkipped(r.Id, "distrusted (verify it first)");
@@ -77,6 +79,7 @@ public sealed partial class CopyEngine
     }
 
     private long _chunks, _bytes;
+    private DateTimeOffset? _copiedThrough;
 
     private async Task CopyRevisionsAsync(List<Revision> todo, int there, Stopwatch clock, CancellationToken cancellationToken)
     {
@@ -112,7 +115,7 @@ public sealed partial class CopyEngine
         var purged = await new CopyPurge(_copy, _logger, _time).PurgeAsync(PurgeGrace, cancellationToken).ConfigureAwait(false);
         if (purged > 0) File.Delete(RecordPath);
         var inCopy = (await _copy.ListRevisionIdsAsync(cancellationToken).ConfigureAwait(false)).Count;
-        return new CopyResult(copied.Count, _chunks, _bytes, inCopy, expired, purged);
+        return new CopyResult(copied.Count, _chunks, _bytes, inCopy, expired, purged) { CopiedThrough = _copiedThrough };
     }
 
     /// <summary>How old an unreferenced chunk object must be before a purge removes it (<see cref="CopyPurge.DefaultGrace"/>).</summary>
@@ -153,6 +156,14 @@ public sealed partial class CopyEngine
     private DateTimeOffset? LockUntil() =>
         _target.ObjectLockDays > 0 ? _time.GetUtcNow() + TimeSpan.FromDays(_target.ObjectLockDays) : null;
 
+    /// <summary>
+    /// How much longer than the revision that needs it a chunk object is locked: a tenth of the lock (at least a
+    /// day). Chunks are shared by the revisions after it, each of which needs them locked as long as itself; with
+    /// the slack, a chunk's lock is extended once per slack period instead of once per revision (a request per
+    /// chunk per daily copy), at the price of unreferenced chunks staying up to the slack longer.
+    /// </summary>
+    private TimeSpan ChunkLockSlack => TimeSpan.FromDays(Math.Max(1, (_target.ObjectLockDays + 9) / 10));
+
     private async Task<(long Chunks, long Bytes)> CopyRevisionAsync(Revision revision, ChunkMap map, ChunkPresenceRecord record, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -160,11 +171,19 @@ public sealed partial class CopyEngine
         var pending = CopyLayout.Pending(revision.Id);
         await _copy.PutAsync(pending, mapBytes, null, cancellationToken).ConfigureAwait(false);
 
+        var lockUntil = LockUntil();
+        DateTimeOffset? chunkLock = lockUntil is { } l ? l + ChunkLockSlack : null;
         var missing = map.ReferencedChunks().Where(id => !record.Contains(id)).ToList();
-        var (chunks, bytes) = await UploadChunksAsync(missing, record, cancellationToken).ConfigureAwait(false);
+        var (chunks, bytes) = await UploadChunksAsync(missing, record, chunkLock, cancellationToken).ConfigureAwait(false);
+        if (lockUntil is { } needed)
+        {
+            // Chunks uploaded for older revisions, locked for them: each must stay at least as long as this revision.
+            var reused = map.ReferencedChunks().Where(id => !(record.RetainUntil(id) >= needed)).ToList();
+            var extended = await ExtendLocksAsync(reused, needed, chunkLock!.Value, record, cancellationToken).ConfigureAwait(false);
+            if (extended > 0) _logger.CopyLocksExtended(revision.Id, _copy.Url, extended, chunkLock.Value);
+        }
         record.Flush();
 
-        var lockUntil = LockUntil();
         await _copy.PutAsync(CopyLayout.ChunkMap(revision.Id), mapBytes, lockUntil, cancellationToken).ConfigureAwait(false);
         // THE switch: from here on the revision is visible in the copy, and everything it names is there.
         await _copy.PutAsync(CopyLayout.Revision(revision.Id), System.Text.Encoding.UTF8.GetBytes(RevisionFile.Serialize(revision)), lockUntil, cancellationToken).ConfigureAwait(false);
@@ -180,4 +199,9 @@ public sealed partial class CopyEngine
 /// <param name="RevisionsInCopy">Visible revisions in the copy afterwards.</param>
 /// <param name="Expired">Revisions removed from the copy by its retention.</param>
 /// <param name="Purged">Unreferenced chunk objects removed.</param>
-public sealed record CopyResult(int Revisions, long Chunks, long Bytes, int RevisionsInCopy, int Expired = 0, int Purged = 0);
+public sealed record CopyResult(int Revisions, long Chunks, long Bytes, int RevisionsInCopy, int Expired = 0, int Purged = 0)
+{
+    /// <summary>The newest complete local revision this run considered: every one up to it is now in the copy, or
+    /// skipped as never to be copied (<see cref="CopyStatusFile.CopiedThrough"/>). Null when the job has none.</summary>
+    public DateTimeOffset? CopiedThrough { get; init; }
+}

@@ -20,6 +20,9 @@ internal static partial class CopyLog
     [LoggerMessage(1705, LogLevel.Information, "Chunk record of {Url} rebuilt from a listing: {Listed} chunk objects, {Present} of the needed ones present")]
     public static partial void CopyRecordRebuilt(this ILogger logger, string url, int listed, int present);
 
+    [LoggerMessage(1706, LogLevel.Information, "Revision {Revision}: Object Lock of {Chunks} reused chunk objects in {Url} extended to {Until}")]
+    public static partial void CopyLocksExtended(this ILogger logger, string revision, string url, int chunks, DateTimeOffset until);
+
     [LoggerMessage(1710, LogLevel.Information, "Restoring revision {Revision} ({Size} bytes) from {Url} to {Target}")]
     public static partial void CopyRestoreStarted(this ILogger logger, string revision, long size, string url, string target);
 

@@ -149,6 +149,9 @@ public sealed class CopyRepository
         return names;
     }
 
+    /// <summary>The store key of a chunk's object.</summary>
+    public string ChunkKey(ChunkId id) => JobPrefix + CopyLayout.Chunk(Cipher.ChunkName(id));
+
     /// <summary>Uploads a local chunk file image (sealed into <paramref name="sealBuffer"/> when encrypting).</summary>
     public Task PutChunkAsync(ChunkId id, ReadOnlyMemory<byte> fileImage, byte[] sealBuffer, DateTimeOffset? lockUntil, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ namespace Backy.Storage.Copies;
 /// <summary>
 /// The seam between a copy and the object store it lives in (S3, RGW, ...): flat keys, whole objects,
 /// no locks and no rename. Everything the copy promises (nothing half-visible, resumable, safe purge) is
-/// built on these four calls alone; see the Storage README, "Off-site copies". Implementations are
+/// built on these calls alone; see the Storage README, "Off-site copies". Implementations are
 /// thread-safe: calls run in parallel.
 /// </summary>
 public interface IObjectStore
@@ -32,6 +32,13 @@ public interface IObjectStore
     /// only those with no further '/' after the prefix.
     /// </summary>
     IAsyncEnumerable<StoredObject> ListAsync(string prefix, bool recursive, CancellationToken cancellationToken);
+
+    /// <summary>Until when the object is locked (S3 Object Lock retention of its current version), or null when it is not.</summary>
+    Task<DateTimeOffset?> GetRetentionAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Locks the object (its current version) until <paramref name="until"/>, compliance mode; the store
+    /// refuses to shorten a lock, so callers only ever extend one.</summary>
+    Task ExtendRetentionAsync(string key, DateTimeOffset until, CancellationToken cancellationToken);
 
     /// <summary>Removes the object (no error when it is already gone). Refused by the store while it is locked.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);

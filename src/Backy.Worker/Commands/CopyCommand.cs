@@ -41,12 +41,12 @@ public static class CopyCommand
                     CopyResult result;
                     await using (var progress = ctx.StartProgress("copy " + target.Name))
                         result = await new CopyEngine(ctx.Job, target, repository, ctx.Logger, ctx.Time) { Progress = progress.Sink }.CopyAsync(token).ConfigureAwait(false);
-                    new CopyStatusFile(started, started, null, url).Write(ctx.Job.Path, target.Name);
+                    new CopyStatusFile(started, started, null, url) { CopiedThrough = result.CopiedThrough ?? previous?.CopiedThrough }.Write(ctx.Job.Path, target.Name);
                     await ctx.Out.WriteLineAsync($"{target.Name}: {result.Revisions} revision(s), {result.Chunks} chunk(s) ({Humanize.Size(result.Bytes)}) copied to {url}; {result.RevisionsInCopy} in the copy; {result.Expired} expired, {result.Purged} unreferenced chunk object(s) purged").ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
                 {
-                    new CopyStatusFile(previous?.LastSuccess, started, e.Message, url).Write(ctx.Job.Path, target.Name);
+                    CopyStatusFile.Failed(previous, started, e.Message, url).Write(ctx.Job.Path, target.Name);
                     ctx.Logger.CopyFailed(target.Name, e.Message);
                     failures.Add($"{target.Name}: {e.Message}");
                 }

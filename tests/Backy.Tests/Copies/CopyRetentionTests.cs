@@ -88,4 +88,57 @@ public class CopyRetentionTests
         Assert.That(after.Expired, Is.EqualTo(1));
         Assert.That(after.RevisionsInCopy, Is.EqualTo(1));
     }
+
+    [Test, CancelAfter(300_000)]
+    public async Task A_reused_chunk_stays_locked_at_least_as_long_as_the_newest_revision_that_needs_it(CancellationToken ct)
+    {
+        using var job = await CopyJob.CreateAsync(ct, "    object-lock-days: 1\n", objectLock: true);
+        var target = JobCopies.Load(job.Local.Job.ConfigPath)["offsite"];
+        var counting = new CountingStore(job.Store);
+        var repository = new CopyRepository(counting, target.JobPrefix("job"), CopyCipher.None);
+        Task<CopyResult> Copy(DateTimeOffset now) =>
+            new CopyEngine(job.Local.Job, target, repository, NullLogger.Instance, new FakeClock(now)).CopyAsync(ct);
+        async Task<DateTimeOffset?> Retention(Backy.Storage.Chunks.ChunkId id) => await job.Store.GetRetentionAsync(repository.ChunkKey(id), ct);
+
+        var start = DateTimeOffset.UtcNow;
+        TestImages.WriteMixed(job.Local.ImagePath, 4L * Blocks.Size, seed: 41);
+        Assert.That((await job.Worker(ct, "backup", "daily")).ExitCode, Is.Zero);
+        await Copy(start);
+        var first = job.Local.Job.ReadChunkMap(job.Local.Job.CompleteRevisions()[0]).ReferencedChunks().ToList();
+        foreach (var id in first)
+            Assert.That(await Retention(id), Is.GreaterThanOrEqualTo(start + TimeSpan.FromDays(1)), "locked as long as the revision at upload");
+        Assert.That(counting.Extensions, Is.Zero);
+
+        // Ten days later a new revision reuses all but one chunk: each reused one is locked for the new revision too.
+        TestImages.Poke(job.Local.ImagePath, TestImages.Block(1) + 5, seed: 42);
+        Assert.That((await job.Worker(ct, "backup", "daily")).ExitCode, Is.Zero);
+        var later = start + TimeSpan.FromDays(10);
+        await Copy(later);
+        var second = job.Local.Job.CompleteRevisions()[^1];
+        var chunks = job.Local.Job.ReadChunkMap(second).ReferencedChunks().ToList();
+        var reused = chunks.Intersect(first).Count();
+        Assert.That(reused, Is.GreaterThan(0).And.LessThan(chunks.Count), "the poked block is a new chunk, the others are reused");
+        Assert.That(counting.Extensions, Is.EqualTo(reused), "one retention change per reused chunk");
+        var revisionLock = later + TimeSpan.FromDays(1);
+        foreach (var id in chunks)
+            Assert.That(await Retention(id), Is.GreaterThanOrEqualTo(revisionLock), $"chunk {id}");
+        var rev = await job.Store.GetRetentionAsync(job.Prefix + "job/" + CopyLayout.Revision(second.Id), ct);
+        Assert.That(rev, Is.GreaterThanOrEqualTo(revisionLock - TimeSpan.FromSeconds(1)).And.LessThan(revisionLock + TimeSpan.FromDays(1)), "the .rev is locked for its own days");
+
+        // An hour later the locks still cover a third revision: the record knows their dates, nothing is asked or changed.
+        TestImages.Poke(job.Local.ImagePath, TestImages.Block(2) + 5, seed: 43);
+        Assert.That((await job.Worker(ct, "backup", "daily")).ExitCode, Is.Zero);
+        await Copy(later + TimeSpan.FromHours(1));
+        Assert.That(counting.Extensions, Is.EqualTo(reused));
+
+        // Without the record (rebuilt from a listing) the dates are asked for once, and still nothing is changed.
+        File.Delete(Path.Combine(job.JobPath, "copies", "offsite.chunks"));
+        TestImages.Poke(job.Local.ImagePath, TestImages.Block(3) + 5, seed: 44);
+        Assert.That((await job.Worker(ct, "backup", "daily")).ExitCode, Is.Zero);
+        await Copy(later + TimeSpan.FromHours(2));
+        Assert.That(counting.Extensions, Is.EqualTo(reused));
+        var last = job.Local.Job.CompleteRevisions()[^1];
+        foreach (var id in job.Local.Job.ReadChunkMap(last).ReferencedChunks())
+            Assert.That(await Retention(id), Is.GreaterThanOrEqualTo(later + TimeSpan.FromHours(2) + TimeSpan.FromDays(1)));
+    }
 }

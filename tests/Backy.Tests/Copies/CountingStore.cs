@@ -21,5 +21,13 @@ public sealed class CountingStore(IObjectStore inner) : IObjectStore
     public Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
     public Task<int?> GetIntoAsync(string key, Memory<byte> destination, CancellationToken cancellationToken) => inner.GetIntoAsync(key, destination, cancellationToken);
     public IAsyncEnumerable<StoredObject> ListAsync(string prefix, bool recursive, CancellationToken cancellationToken) => inner.ListAsync(prefix, recursive, cancellationToken);
+    public int Extensions => _extensions;
+    private int _extensions;
+    public Task<DateTimeOffset?> GetRetentionAsync(string key, CancellationToken cancellationToken) => inner.GetRetentionAsync(key, cancellationToken);
+    public Task ExtendRetentionAsync(string key, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _extensions);
+        return inner.ExtendRetentionAsync(key, until, cancellationToken);
+    }
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
 }

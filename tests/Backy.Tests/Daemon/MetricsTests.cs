@@ -27,8 +27,10 @@ public partial class MetricsTests
             api: {addrs: 127.0.0.1, port: 0, metrics-port: {{{metricsPort}}}}
             schedules:
               fast: {often: {interval: 2s, keep: 3}}
+            copies:
+              offsite: {type: s3, endpoint: "http://127.0.0.1:{{{FreePort()}}}", bucket: backy-test, access-key: k, secret-key: s}
             jobs:
-              vm: {schedule: fast, source: {type: file, filename: {{{image}}}}}
+              vm: {schedule: fast, source: {type: file, filename: {{{image}}}}, copies: [offsite]}
             """);
         await using var daemon = DaemonProcess.Start(bed.ConfigPath, bed.LogPath, new Dictionary<string, string?> { ["BACKY_WORKER"] = RealWorker });
         await DaemonTestBed.WaitUntilAsync(() => bed.Log.Contains("vm: finished"), ct);
@@ -59,6 +61,10 @@ public partial class MetricsTests
             var lastSuccess = Value(text, "backy_job_last_success_timestamp_seconds{job=\"vm\"}");
             // The revision's end is written with sub-second precision; allow the clock's rounding either way.
             Assert.That(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - lastSuccess, Is.InRange(-2, 300));
+            // The copy's endpoint refuses connections: it has none of the revisions, the oldest of which is seconds old.
+            var lag = text.Split('\n').Single(l => l.StartsWith("backy_job_copy_lag_seconds{", StringComparison.Ordinal));
+            Assert.That(lag, Does.Contain("job=\"vm\"").And.Contain("copy=\"offsite\""));
+            Assert.That(double.Parse(lag[(lag.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture), Is.InRange(0, 300));
             Assert.That(text, Does.Match("backy_build_info\\{version=\"[^\"]+\"\\} 1"));
         });
 
