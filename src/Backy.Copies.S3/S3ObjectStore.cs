@@ -11,7 +11,8 @@ namespace Backy.Copies.S3;
 
 /// <summary>
 /// <see cref="IObjectStore"/> on S3 (AWS, Ceph RGW, any S3-compatible store) through AWSSDK.S3, path-style.
-/// Every PUT carries Content-MD5, so the store rejects an object damaged on the way; the SDK's newer default
+/// Every PUT carries Content-MD5 (over HTTPS the body is sent as UNSIGNED-PAYLOAD, the MD5 header signed), so the
+/// store rejects an object damaged on the way; the SDK's newer default
 /// checksums (CRC trailers in aws-chunked bodies) are switched to "when required", because RGW 16 and other
 /// S3-compatible stores reject or ignore them. Errors become one <see cref="BackyException"/> line naming the
 /// object and the store's reason; the secret never appears in one.
@@ -19,6 +20,7 @@ namespace Backy.Copies.S3;
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
     private readonly AmazonS3Client _client;
+    private readonly bool _https;
 
     public string Bucket { get; }
     public IAmazonS3 Client => _client;
@@ -35,6 +37,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             MaxConnectionsPerServer = 32,
             Timeout = TimeSpan.FromMinutes(2),
         };
+        _https = endpoint is null || endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         if (endpoint is not null)
         {
             config.ServiceURL = endpoint;
@@ -60,6 +63,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             InputStream = stream,
             MD5Digest = md5,
             UseChunkEncoding = false,
+            // Over HTTPS, UNSIGNED-PAYLOAD: the signature covers the headers (Content-MD5 among them) but not a
+            // SHA-256 of the body, which the SDK would compute and the store compute again to check it: a pass over
+            // every byte on each side for an integrity check that Content-MD5 (and TLS) already give. The SDK refuses
+            // it over plain http ("the request must be sent over HTTPS"), so there the payload stays signed.
+            DisablePayloadSigning = _https,
             AutoCloseStream = true,
         };
         if (lockUntil is { } until)
