@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Off-site copy benchmark: `backy copy` and `restore --from` against rclone on the same radosgw, one run.
 #
-#   bench/copy-s3.sh [SIZE_MIB]     (default 1024; results in bench/out/copy/results.tsv)
+#   bench/copy-s3.sh [SIZE_MIB] [ROUNDS]   (defaults 512, 3; results in bench/out/copy/results.tsv)
 #
 # On a throwaway single-node Ceph with radosgw (scripts/ceph-cluster start + rgw, memstore), an image from
-# make-image.py (30 % holes, 40 % text, 30 % random), one local backup, then:
-#   rclone-copy     rclone copy of the job directory into a bucket (the tool an operator would use instead)
-#   backy-copy      backy copy of the same job into another bucket (full copy)
-#   backy-copy-inc  backy copy after 400 random 4 KiB writes and a backup (incremental)
+# make-image.py (30 % holes, 40 % text, 30 % random), one local backup, then ROUNDS interleaved rounds of:
+#   rclone-copy     rclone copy of the job directory into a fresh bucket (the tool an operator would use instead)
+#   backy-copy      backy copy of the same job into another fresh bucket (full copy, local record removed)
 #   rclone-cat      rclone cat of every chunk object backy copy stored, to /dev/null (the download limit)
 #   restore-from    backy restore --from s3://... - into /dev/null (streams every block, holes as zeros)
-# Each step runs once against the same radosgw, so the ratios compare like with like.
+#   (the round's buckets are removed again: memstore keeps everything in memory)
+# and once at the end backy-copy-inc: backy copy after 400 random 4 KiB writes and a backup (incremental).
+# Every step records wall, user and system seconds (/usr/bin/time) and the radosgw's CPU seconds during the step;
+# the summary gives the median over the rounds of each round's ratio, so that the machine's load (shared, noisy)
+# hits both sides of a ratio alike.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-size_mib=${1:-1024}
+size_mib=${1:-512}
+rounds=${2:-3}
 out=${BENCH_OUT:-$here/out}/copy
 py=/usr/bin/python3
 rm -rf "$out"; mkdir -p "$out"
@@ -36,38 +40,62 @@ rc="$out/rclone.conf"
 printf '[rgw]\ntype = s3\nprovider = Ceph\naccess_key_id = %s\nsecret_access_key = %s\nendpoint = %s\nforce_path_style = true\n' \
   "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$S3_ENDPOINT" >"$rc"
 rclone() { command rclone --config "$rc" "$@"; }
-rclone mkdir rgw:bench-rclone
-rclone mkdir rgw:bench-backy
-
 echo "== making a ${size_mib} MiB image and backing it up"
 job="$out/job"; mkdir -p "$job"
 $py "$here/make-image.py" "$out/image.raw" "$size_mib" 1
-cat >"$job/config" <<CFG
+config() { # config BUCKET: the job's copy target is that bucket
+  cat >"$job/config" <<CFG
 source: {type: file, filename: $out/image.raw}
 schedule:
   daily: {interval: 1d, keep: 7}
 copies:
-  offsite: {type: s3, endpoint: $S3_ENDPOINT, bucket: bench-backy, region: default, access-key: $AWS_ACCESS_KEY_ID, secret-key: $AWS_SECRET_ACCESS_KEY}
+  offsite: {type: s3, endpoint: $S3_ENDPOINT, bucket: $1, region: default, access-key: $AWS_ACCESS_KEY_ID, secret-key: $AWS_SECRET_ACCESS_KEY}
 CFG
+}
+config bench-backy-1
 "$backy" -b "$job" backup daily 2>/dev/null
 du -sm "$job" | awk '{print "job directory: " $1 " MiB"}'
 
 results="$out/results.tsv"
-: >"$results"
-step() { # step NAME COMMAND...: wall seconds into results
-  local name=$1; shift
-  local t0 t1
-  t0=$(date +%s.%N); "$@" >/dev/null 2>"$out/$name.err"; t1=$(date +%s.%N)
-  echo -e "$name\t$(echo "$t1 - $t0" | bc)" | tee -a "$results"
+printf 'step\tround\twall\tuser\tsys\trgw_cpu\n' >"$results"
+rgw_pid=$(pgrep -f "radosgw.*$cluster" | head -1)
+rgw_cpu() { awk '{print ($14 + $15) / 100}' "/proc/$rgw_pid/stat"; } # utime + stime in seconds (USER_HZ 100)
+step() { # step NAME ROUND COMMAND...: wall, user, sys seconds and the radosgw's CPU seconds into results
+  local name=$1 round=$2; shift 2
+  local r0 r1
+  r0=$(rgw_cpu)
+  /usr/bin/time -f "%e\t%U\t%S" -o "$out/time" "$@" >/dev/null 2>"$out/$name-$round.err"
+  r1=$(rgw_cpu)
+  printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$(cat "$out/time")" "$(echo "$r1 - $r0" | bc)" | tee -a "$results"
 }
-step rclone-copy rclone copy --transfers 8 "$job" rgw:bench-rclone/job
-step backy-copy "$backy" -b "$job" copy
+for round in $(seq 1 "$rounds"); do
+  rclone mkdir "rgw:bench-rclone-$round"
+  rclone mkdir "rgw:bench-backy-$round"
+  config "bench-backy-$round"
+  rm -rf "$job/copies"
+  step rclone-copy "$round" rclone copy --transfers 8 "$job" "rgw:bench-rclone-$round/job"
+  step backy-copy "$round" "$backy" -b "$job" copy
+  step rclone-cat "$round" rclone cat "rgw:bench-backy-$round/job/chunks"
+  step restore-from "$round" "$backy" restore --from "s3://bench-backy-$round/job" -
+  if [ "$round" -lt "$rounds" ]; then rclone purge "rgw:bench-rclone-$round"; rclone purge "rgw:bench-backy-$round"; fi
+done
 $py "$here/make-image.py" --mutate "$out/image.raw" 2
 "$backy" -b "$job" backup daily 2>/dev/null
-step backy-copy-inc "$backy" -b "$job" copy
-step rclone-cat rclone cat rgw:bench-backy/job/chunks
-step restore-from "$backy" restore --from s3://bench-backy/job -r 1 -
-awk -F'\t' '{t[$1]=$2} END {
-  printf "backy copy / rclone copy (time): %.2fx\n", t["backy-copy"]/t["rclone-copy"];
-  printf "incremental / full copy (time): %.2f\n", t["backy-copy-inc"]/t["backy-copy"];
-  printf "restore --from / rclone cat (time): %.2fx\n", t["restore-from"]/t["rclone-cat"] }' "$results" | tee -a "$results"
+step backy-copy-inc "$rounds" "$backy" -b "$job" copy
+$py - "$results" <<'PY' | tee -a "$results"
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
+by = {(r['step'], r['round']): r for r in rows}
+rounds = sorted({r['round'] for r in rows if r['step'] == 'backy-copy'})
+def med(f): return statistics.median(f(r) for r in rounds)
+w = lambda s, r: float(by[(s, r)]['wall'])
+cpu = lambda s, r: float(by[(s, r)]['user']) + float(by[(s, r)]['sys'])
+rgw = lambda s, r: float(by[(s, r)]['rgw_cpu'])
+print(f"# medians over {len(rounds)} rounds")
+print(f"backy copy / rclone copy (wall time): {med(lambda r: w('backy-copy', r) / w('rclone-copy', r)):.2f}x")
+print(f"  client CPU s backy / rclone: {med(lambda r: cpu('backy-copy', r)):.2f} / {med(lambda r: cpu('rclone-copy', r)):.2f}; radosgw CPU s: {med(lambda r: rgw('backy-copy', r)):.2f} / {med(lambda r: rgw('rclone-copy', r)):.2f}")
+print(f"restore --from / rclone cat (wall time): {med(lambda r: w('restore-from', r) / w('rclone-cat', r)):.2f}x (throughput {med(lambda r: w('rclone-cat', r) / w('restore-from', r)):.2f}x)")
+print(f"  client CPU s backy / rclone: {med(lambda r: cpu('restore-from', r)):.2f} / {med(lambda r: cpu('rclone-cat', r)):.2f}; radosgw CPU s: {med(lambda r: rgw('restore-from', r)):.2f} / {med(lambda r: rgw('rclone-cat', r)):.2f}")
+last = rounds[-1]
+print(f"incremental / full copy (wall time): {w('backy-copy-inc', last) / w('backy-copy', last):.2f}")
+PY
