@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Backy.Storage;
 
-/// <summary>Source-generated log messages of the storage engine. Event ids are stable: 1xxx.</summary>
+/// <summary>Source-generated log messages of the storage engine. Event ids are stable: 10xx of Storage's 1xxx (the table: README.md, Log event ids).</summary>
 internal static partial class StorageLog
 {
     [LoggerMessage(1001, LogLevel.Information, "Backup of {Job} started: revision {Revision}, tags {Tags}, parent {Parent}")]

@@ -144,9 +144,9 @@ internal sealed partial class ClientSession
         return console;
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "client {Action}: calling {Url} with task id {TaskId}")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Debug, Message = "client {Action}: calling {Url} with task id {TaskId}")]
     private static partial void LogCalling(ILogger logger, string action, Uri url, string taskId);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "client failed: {Reason}")]
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Debug, Message = "client failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);
 }

@@ -35,6 +35,6 @@ public sealed partial class RevisionEditor
         return result;
     }
 
-    [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "revision {Revision}: expired tags {Tags}")]
+    [LoggerMessage(EventId = 1830, Level = LogLevel.Information, Message = "revision {Revision}: expired tags {Tags}")]
     private static partial void LogTagsExpired(ILogger logger, string revision, string tags);
 }

@@ -41,6 +41,6 @@ public sealed partial class RevisionEditor
         return new TagChange(revision, old, Removed: false);
     }
 
-    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "tags of revision {Revision}: {Old} -> {New}")]
+    [LoggerMessage(EventId = 1820, Level = LogLevel.Information, Message = "tags of revision {Revision}: {Old} -> {New}")]
     private static partial void LogTagsChanged(ILogger logger, string revision, string old, string @new);
 }

@@ -59,12 +59,12 @@ public sealed partial class RevisionEditor(JobDirectory job, TimeProvider clock,
         return revision.Id;
     }
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "removed damaged revision {Revision} ({Reason})")]
+    [LoggerMessage(EventId = 1803, Level = LogLevel.Warning, Message = "removed damaged revision {Revision} ({Reason})")]
     private static partial void LogRemovedDamaged(ILogger logger, string revision, string reason);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "removed revision {Revision}")]
+    [LoggerMessage(EventId = 1801, Level = LogLevel.Information, Message = "removed revision {Revision}")]
     private static partial void LogRemoved(ILogger logger, string revision);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "peer revision {Revision} has no tags left: removal pending on peer {Server}")]
+    [LoggerMessage(EventId = 1802, Level = LogLevel.Information, Message = "peer revision {Revision} has no tags left: removal pending on peer {Server}")]
     private static partial void LogPeerRemovalPending(ILogger logger, string revision, string server);
 }

@@ -41,6 +41,6 @@ public sealed partial class RevisionStore
         catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException) { return true; }
     }, reason);
 
-    [LoggerMessage(EventId = 1060, Level = LogLevel.Warning, Message = "distrusted revision {Revision}: {Reason}")]
+    [LoggerMessage(EventId = 1080, Level = LogLevel.Warning, Message = "distrusted revision {Revision}: {Reason}")]
     private static partial void LogDistrusted(ILogger logger, string revision, string reason);
 }

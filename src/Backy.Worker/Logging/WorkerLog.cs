@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Backy.Worker.Logging;
 
-/// <summary>Source-generated log messages of the worker commands. Event ids 2xxx.</summary>
+/// <summary>Source-generated log messages of the worker commands. Event ids 20xx of the worker's 2xxx (README.md, Log event ids).</summary>
 internal static partial class WorkerLog
 {
     [LoggerMessage(2001, LogLevel.Debug, "Command {Command} in {Directory}")]
