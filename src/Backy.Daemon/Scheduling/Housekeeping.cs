@@ -14,7 +14,9 @@ namespace Backy.Daemon.Scheduling;
 /// Only top-level mtimes count: every backup, tag change or expire touches a top-level file, and
 /// walking millions of chunk files daily would cost more than it tells.
 /// </summary>
-public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher launcher, TimeProvider clock, ILogger<Housekeeping> logger)
+/// <remarks>Timed by the daemon's one timer mechanism, the Quartz <see cref="Deadlines"/> the job loops wait on, under a
+/// key no job can have (job names never start with '.').</remarks>
+public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher launcher, Deadlines deadlines, TimeProvider clock, ILogger<Housekeeping> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromDays(1);
@@ -23,13 +25,17 @@ public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher 
     /// <summary>The first pass waits a little so that start-up (and READY) is not slowed by it.</summary>
     public static readonly TimeSpan FirstDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>Housekeeping's key among the deadlines.</summary>
+    internal const string DeadlineKey = ".housekeeping";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await Task.Delay(FirstDelay, clock, stoppingToken).ConfigureAwait(false);
+            var next = clock.GetUtcNow() + FirstDelay;
             while (true)
             {
+                await deadlines.WaitUntilAsync(DeadlineKey, next, stoppingToken).ConfigureAwait(false);
                 try
                 {
                     await RunOnceAsync(stoppingToken).ConfigureAwait(false);
@@ -40,7 +46,7 @@ public sealed partial class Housekeeping(IJobScheduler registry, WorkerLauncher 
                     // escaping a BackgroundService, stop the host): tried again tomorrow.
                     LogFailed(logger, registry.Config.Global.BaseDir, e.Message);
                 }
-                await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(false);
+                next = clock.GetUtcNow() + Interval;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
