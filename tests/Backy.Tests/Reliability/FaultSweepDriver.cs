@@ -14,10 +14,21 @@ namespace Backy.Tests.Reliability;
 /// thing and the reason; and the next run without a fault succeeds and cleans up. Aborts inside the .NET runtime
 /// (its own descriptors: exit 134 and the like) are counted apart; they are checked for lost data like the rest.
 /// </summary>
-public sealed partial class FaultSweepDriver(int seed, Action<string> log)
+public sealed partial class FaultSweepDriver(int seed, Action<string> log, IReadOnlyList<string>? commands = null,
+    FaultSweepCopyTarget? copy = null)
 {
-    public static readonly string[] Commands =
+    /// <summary>The commands that run on the sweep's own job directory.</summary>
+    public static readonly string[] JobCommands =
         ["backup", "restore-file", "restore-stdout", "verify", "purge", "expire", "tags", "forget", "distrust"];
+
+    /// <summary>
+    /// What the sweep runs without a copy target: the job commands, <c>upgrade</c> (on a fresh copy of a legacy
+    /// job directory per case) and <c>nbd-server</c> (serving while nbdcopy reads). <c>copy</c> needs a radosgw
+    /// (<see cref="FaultSweepCopyTarget"/>, the Ceph test <c>Copies.CopyFaultSweepTests</c>).
+    /// </summary>
+    public static readonly string[] DefaultCommands = [.. JobCommands, "upgrade", "nbd-server"];
+
+    readonly IReadOnlyList<string> _commands = commands ?? DefaultCommands;
     const int ImageBlocks = 5; // 20 MiB, as in the report of issue 20
 
     readonly Random _rnd = new(seed);
@@ -32,17 +43,17 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
             $"{Runs} runs ({Fired} with the fault fired, {Failed} exited non-zero, {RuntimeAborts} runtime aborts): " +
             $"{Lost.Count} lost, {FalseSuccesses.Count} false successes, {UnclearMessages.Count} unclear messages, " +
             $"{Other.Count} other problems; per command: {string.Join(", ", PerCommand.Select(kv => $"{kv.Key} {kv.Value}"))}; " +
-            $"per syscall: {string.Join(", ", PerSyscall.Select(kv => $"{kv.Key} {kv.Value}"))}";
+            $"per syscall: {string.Join(", ", PerSyscall.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}"))}";
     }
 
     /// <summary>
     /// Every case that can fire: command x syscall it makes x error x Nth call (up to its call count) x
     /// (anywhere | job files only). The counts come from one <see cref="FaultInjection.CensusAsync"/> per command.
     /// </summary>
-    public static IEnumerable<Case> Matrix(IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> census) =>
-        from command in Commands
+    public static IEnumerable<Case> Matrix(IEnumerable<string> commands, IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> census) =>
+        from command in commands
         from kv in FaultInjection.Errors
-        where census[command].ContainsKey(kv.Key)
+        where census[command].ContainsKey(kv.Key) && FaultInjection.SweptFor(command).Contains(kv.Key)
         from errno in kv.Value
         from nth in FaultInjection.Calls.Where(n => n <= census[command][kv.Key])
         from jobOnly in new[] { true, false }
@@ -53,7 +64,7 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
     {
         var lost = new List<string>(); var falseOk = new List<string>(); var unclear = new List<string>(); var other = new List<string>();
         int fired = 0, failed = 0, aborts = 0;
-        var perCommand = Commands.ToDictionary(c => c, _ => 0);
+        var perCommand = _commands.ToDictionary(c => c, _ => 0);
         var perSyscall = FaultInjection.Errors.Keys.ToDictionary(s => s, _ => 0);
 
         using var t = new TestJob("daily: {interval: 1d, keep: 3}");
@@ -66,8 +77,18 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
         }
 
         var census = new Dictionary<string, IReadOnlyDictionary<string, int>>();
-        foreach (var command in Commands)
+        foreach (var command in _commands)
         {
+            if (command is "upgrade" or "nbd-server" or "copy")
+            {
+                census[command] = command switch
+                {
+                    "upgrade" => await UpgradeCensusAsync(t, ct),
+                    "nbd-server" => await NbdCensusAsync(t, ct),
+                    _ => await CopyCensusAsync(t, ct),
+                };
+                continue;
+            }
             // On a copy of the job: the census run changes what it runs on (forget, tags, a new revision).
             var copy = t.PathIn("census-job");
             CopyDirectory(t.JobPath, copy);
@@ -75,7 +96,8 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
             Directory.Delete(copy, recursive: true);
             File.Delete(t.PathIn("census"));
         }
-        var matrix = Matrix(census).ToList();
+        var matrix = Matrix(_commands, census).ToList();
+        log("census: " + string.Join("; ", census.Select(kv => $"{kv.Key}: " + string.Join(' ', kv.Value.Select(c => $"{c.Key} {c.Value}")))));
         var cases = runs <= 0 || runs >= matrix.Count ? matrix : matrix.OrderBy(_ => _rnd.Next()).Take(runs).ToList();
         log($"fault sweep: {matrix.Count} cases can fire; running {cases.Count}");
 
@@ -88,7 +110,7 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
             if (outcome.Fired) fired++;
             if (outcome.ExitCode != 0) failed++;
             if (outcome.RuntimeAbort) aborts++;
-            var line = $"case {i}: {c.Command} {c.Fault} exit {outcome.ExitCode}{(outcome.Fired ? "" : " (not fired)")}" +
+            var line = $"case {i}: {c.Command} {c.Fault} exit {outcome.ExitCode}{(outcome.Fired ? "" : " (not fired)")}{outcome.Note}" +
                        (outcome.RuntimeAbort ? " runtime abort" : "") + (outcome.Message is { } m ? $" \"{m}\"" : "");
             lost.AddRange(outcome.Lost.Select(p => $"{line}: {p}"));
             falseOk.AddRange(outcome.FalseSuccess.Select(p => $"{line}: {p}"));
@@ -101,9 +123,26 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
     }
 
     sealed record CaseOutcome(int ExitCode, bool Fired, bool RuntimeAbort, string? Message, bool Unclear,
-        List<string> Lost, List<string> FalseSuccess, List<string> Other);
+        List<string> Lost, List<string> FalseSuccess, List<string> Other, string Note = "");
 
-    async Task<CaseOutcome> RunCaseAsync(TestJob t, Case c, int index, Dictionary<string, string> expected, CancellationToken ct)
+    Task<CaseOutcome> RunCaseAsync(TestJob t, Case c, int index, Dictionary<string, string> expected, CancellationToken ct) =>
+        c.Command switch
+        {
+            "upgrade" => RunUpgradeCaseAsync(t, c, ct),
+            "nbd-server" => RunNbdCaseAsync(t, c, expected, ct),
+            "copy" => RunCopyCaseAsync(t, c, index, expected, ct),
+            _ => RunJobCaseAsync(t, c, index, expected, ct),
+        };
+
+    /// <summary>The message of a failed run, and whether it is unclear (a runtime abort is not ours to word).</summary>
+    static (string? Message, bool Unclear) Judge(FaultInjection.Outcome run)
+    {
+        if (run.ExitCode == 0) return (null, false);
+        var message = LastErrorLine(run.StdErr) ?? FirstLine(run.StdErr);
+        return (message, !IsRuntimeAbort(run) && !IsClear(message));
+    }
+
+    async Task<CaseOutcome> RunJobCaseAsync(TestJob t, Case c, int index, Dictionary<string, string> expected, CancellationToken ct)
     {
         var complete = t.Job.CompleteRevisions().Select(r => r.Id).OrderBy(id => id, StringComparer.Ordinal).ToList();
         var pick = complete[_rnd.Next(complete.Count)];
@@ -118,8 +157,7 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
         var run = await c.Fault.RunAsync(t.JobPath, FaultInjection.WatchedPaths(t.JobPath, target), args, ct);
         var lost = new List<string>(); var falseOk = new List<string>(); var other = new List<string>();
         var abort = IsRuntimeAbort(run);
-        var message = run.ExitCode == 0 ? null : LastErrorLine(run.StdErr) ?? FirstLine(run.StdErr);
-        var unclear = run.ExitCode != 0 && !abort && !IsClear(message);
+        var (message, unclear) = Judge(run);
 
         // New complete revisions may only come from a backup, and must hold the image it read.
         foreach (var r in t.Job.CompleteRevisions().Where(r => !before.Contains(r.Id)))
@@ -152,13 +190,20 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log)
         return new CaseOutcome(run.ExitCode, run.Injected > 0, abort, message, unclear, lost, falseOk, other);
     }
 
+    /// <summary>Copies a directory tree; a symbolic link into the tree becomes the same link into the copy.</summary>
     static void CopyDirectory(string from, string to)
     {
         foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
             Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        {
+            var destination = Path.Combine(to, Path.GetRelativePath(from, file));
+            if (new FileInfo(file).LinkTarget is { } link)
+                File.CreateSymbolicLink(destination, link.StartsWith(from + "/", StringComparison.Ordinal) ? Path.Combine(to, link[(from.Length + 1)..]) : link);
+            else
+                File.Copy(file, destination);
+        }
     }
 
     static string[] ArgumentsFor(string command, string pick, string target, string tag) => command switch
