@@ -80,15 +80,8 @@ public static class JobCommandLine
         }
         catch (Exception thrown)
         {
-            var e = Unwrapped(thrown);
-            var message = e switch
-            {
-                BackyException => e.Message,
-                OperationCanceledException => $"{commandName} cancelled",
-                _ when IoErrors.IsFileSystemError(e) => $"{commandName} failed: {IoErrors.Describe(e)}",
-                _ => $"{commandName} failed: {e.GetType().Name}: {e.Message}",
-            };
-            context?.Logger.CommandFailed(message, e);
+            var message = FailureMessage(commandName, thrown);
+            context?.Logger.CommandFailed(message, thrown);
             await error.WriteLineAsync($"{program}: {message}").ConfigureAwait(false);
             if (parse.GetValue(globals.Verbose)) await error.WriteLineAsync(thrown.ToString()).ConfigureAwait(false);
             return 1;
@@ -99,8 +92,39 @@ public static class JobCommandLine
         }
     }
 
-    /// <summary>The one failure inside an <see cref="AggregateException"/> (parallel reads fail this way), so its
-    /// message is what the operator reads.</summary>
-    static Exception Unwrapped(Exception e) =>
-        e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrapped(a.InnerExceptions[0]) : e;
+    /// <summary>
+    /// The one line a failed command prints (after <c>program: </c>), for every command, on a job directory or on a
+    /// copy (<c>--from</c>): our own message, or the file and the system's reason, or the exception type only for
+    /// what nobody foresaw.
+    /// </summary>
+    internal static string FailureMessage(string commandName, Exception thrown)
+    {
+        var e = Unwrapped(thrown);
+        var message = e switch
+        {
+            BackyException => e.Message,
+            OperationCanceledException => $"{commandName} cancelled",
+            _ when IoErrors.IsFileSystemError(e) => $"{commandName} failed: {IoErrors.Describe(e)}",
+            _ => $"{commandName} failed: {e.GetType().Name}: {e.Message}",
+        };
+        var others = Failures(thrown).Select(x => x.Message).Distinct(StringComparer.Ordinal).Count() - 1;
+        return others > 0 ? $"{message} (and {others} other error(s), see the log)" : message;
+    }
+
+    /// <summary>
+    /// The failure the operator reads: the first one inside an <see cref="AggregateException"/> (parallel reads
+    /// and conversions fail this way, often every worker with the same error), and the cause inside a
+    /// <see cref="TypeInitializationException"/> (a static field whose native library or assembly could not be
+    /// loaded: "The type initializer for '...' threw an exception" names neither).
+    /// </summary>
+    static Exception Unwrapped(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: > 0 } a => Unwrapped(a.InnerExceptions[0]),
+        TypeInitializationException { InnerException: { } inner } => Unwrapped(inner),
+        _ => e,
+    };
+
+    static IEnumerable<Exception> Failures(Exception e) => e is AggregateException a
+        ? a.InnerExceptions.SelectMany(Failures)
+        : [Unwrapped(e)];
 }

@@ -6,6 +6,8 @@ using Backy.Storage.Revisions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using Backy.Storage.IO;
+
 namespace Backy.Storage.Jobs;
 
 /// <summary>
@@ -72,8 +74,12 @@ public sealed class JobDirectory
             catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
             {
                 if (!File.Exists(file)) continue; // removed while we listed
-                var bad = new DamagedRevision(System.IO.Path.GetFileNameWithoutExtension(file), file,
-                    e is BackyException ? e.Message : $"revision file '{file}' is unreadable - {e.Message}");
+                var bad = new DamagedRevision(System.IO.Path.GetFileNameWithoutExtension(file), file, e switch
+                {
+                    BackyException => e.Message,
+                    IOException io => $"revision file '{file}' cannot be read: {DurableFile.Reason(io)}",
+                    _ => $"revision file '{file}' cannot be read: permission denied",
+                }, Unreadable: e is not BackyException);
                 damaged.Add(bad);
                 if (_warned.TryAdd(file, true)) _logger.DamagedRevisionSkipped(bad.Reason, bad.Id);
             }

@@ -9,4 +9,6 @@ public sealed record RevisionScan(IReadOnlyList<Revision> Revisions, IReadOnlyLi
 /// <param name="Id">The revision id taken from the file name (its chunk map has the same name).</param>
 /// <param name="RevisionPath">The <c>.rev</c> file.</param>
 /// <param name="Reason">One line naming the file and what is wrong with it.</param>
-public sealed record DamagedRevision(string Id, string RevisionPath, string Reason);
+/// <param name="Unreadable">The file system refused to read it (an I/O error, a permission), rather than its
+/// content being wrong: it may read again, and repairing it is not the remedy.</param>
+public sealed record DamagedRevision(string Id, string RevisionPath, string Reason, bool Unreadable = false);

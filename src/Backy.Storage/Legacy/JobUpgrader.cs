@@ -45,7 +45,9 @@ public sealed class JobUpgrader
         var scan = _job.ScanRevisions();
         // Converting deletes old chunks no other legacy revision references: a damaged .rev may be one.
         if (scan.Damaged.Count > 0)
-            throw new BackyException($"cannot upgrade: {scan.Damaged[0].Reason}; repair the file or remove the revision (forget -r {scan.Damaged[0].Id}) first");
+            throw new BackyException(scan.Damaged[0].Unreadable
+                ? $"cannot upgrade: {scan.Damaged[0].Reason}; nothing was converted"
+                : $"cannot upgrade: {scan.Damaged[0].Reason}; repair the file or remove the revision (forget -r {scan.Damaged[0].Id}) first");
         var history = scan.Revisions;
         var references = LegacyReferences.Build(_job.Path, history);
         var progress = new ProgressCounter("upgrade", Progress);

@@ -57,12 +57,7 @@ public sealed class FromCopyOptions
         }
         catch (Exception e)
         {
-            var message = e switch
-            {
-                BackyException => e.Message,
-                OperationCanceledException => $"{commandName} cancelled",
-                _ => $"{commandName} failed: {e.GetType().Name}: {e.Message}",
-            };
+            var message = JobCommandLine.FailureMessage(commandName, e);
             logger.CommandFailed(message, e);
             await error.WriteLineAsync($"{program}: {message}").ConfigureAwait(false);
             if (verbose) await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);

@@ -41,6 +41,9 @@ public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool 
 
     static readonly string[] Network = ["connect", "sendto", "recvfrom", "sendmsg", "recvmsg"];
 
+    /// <summary>Whether <c>strace -P</c> can aim the call at the job's files (a socket call names no file).</summary>
+    public static bool NamesAFile(string syscall) => !Network.Contains(syscall);
+
     /// <summary>
     /// The system calls swept for a command: network calls only for copy (its failures are the peer's);
     /// for nbd-server the reads and opens of the job's files (and its pin's lock), not the client's socket.
@@ -56,7 +59,8 @@ public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool 
 
     public override string ToString() => $"{Syscall}:{Errno}:when={Nth}{(JobFilesOnly ? " (job files)" : "")}";
 
-    public sealed record Outcome(int ExitCode, byte[] StdOut, string StdErr, int Injected);
+    /// <param name="FirstInjected">strace's line of the first failed call (the thread, the call and its arguments).</param>
+    public sealed record Outcome(int ExitCode, byte[] StdOut, string StdErr, int Injected, string? FirstInjected = null);
 
     /// <summary>Runs <c>backy-worker -b JOB ARGS</c> under strace with this fault; stdout is kept as bytes.</summary>
     public async Task<Outcome> RunAsync(string jobDir, IEnumerable<string> watchedPaths, string[] args, CancellationToken ct)
@@ -107,18 +111,23 @@ public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool 
             try
             {
                 var r = await _task;
-                var injected = File.Exists(_trace) ? File.ReadLines(_trace).Count(l => l.Contains("(INJECTED)")) : 0;
-                return new Outcome(r.ExitCode, stdout.ToArray(), stderr.ToString(), injected);
+                return Read(r.ExitCode);
             }
             catch (OperationCanceledException)
             {
-                var injected = File.Exists(_trace) ? File.ReadLines(_trace).Count(l => l.Contains("(INJECTED)")) : 0;
-                return new Outcome(-9, stdout.ToArray(), stderr.ToString(), injected);
+                return Read(-9);
             }
             finally
             {
                 linked.Dispose();
                 File.Delete(_trace);
+            }
+
+            Outcome Read(int exitCode)
+            {
+                var injected = File.Exists(_trace) ? File.ReadLines(_trace).Where(l => l.Contains("(INJECTED)")).ToList() : [];
+                var first = injected.FirstOrDefault() is { } l ? (l.Length > 240 ? l[..240] + "..." : l) : null;
+                return new Outcome(exitCode, stdout.ToArray(), stderr.ToString(), injected.Count, first);
             }
         }
 

@@ -86,7 +86,7 @@ public sealed partial class FaultSweepDriver
             if (await RestoreFromAsync(url, pick, ct) is { } sha && sha != expected[pick])
                 lost.Add($"revision {pick} restored from the copy differs from its image ({sha})");
         }
-        return new CaseOutcome(run.ExitCode, run.Injected > 0, IsRuntimeAbort(run), message, unclear, lost, falseOk, other);
+        return new CaseOutcome(run.ExitCode, run.Injected > 0, IsRuntimeAbort(run), message, unclear, lost, falseOk, other, FirstInjected: run.FirstInjected);
     }
 
     /// <summary>SHA-256 of <c>restore --from URL -r ID -</c>, or the failure in words.</summary>

@@ -86,7 +86,7 @@ public sealed partial class FaultSweepDriver
             if (await clean.StopAsync() != 0) other.Add($"nbd-server without fault: {clean.StdErr.Trim()}");
         }
         File.Delete(target);
-        return new CaseOutcome(run.ExitCode, run.Injected > 0, IsRuntimeAbort(run) && run.ExitCode != -9, message, unclear, lost, falseOk, other, note);
+        return new CaseOutcome(run.ExitCode, run.Injected > 0, IsRuntimeAbort(run) && run.ExitCode != -9, message, unclear, lost, falseOk, other, note, run.FirstInjected);
     }
 
     /// <summary>nbdcopy of one export to a file; null when it did not finish in <see cref="NbdCopyTimeout"/>.</summary>

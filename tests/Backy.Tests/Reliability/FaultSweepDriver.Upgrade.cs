@@ -81,7 +81,7 @@ public sealed partial class FaultSweepDriver
                     other.Add($"upgrade without fault left {leftovers.Count} old or parked file(s), e.g. {leftovers[0]}");
             }
             await CheckLegacyJobAsync(dir, legacy, "after the upgrade without fault", lost, ct);
-            return new CaseOutcome(run.ExitCode, run.Injected > 0, IsRuntimeAbort(run), message, unclear, lost, falseOk, other);
+            return new CaseOutcome(run.ExitCode, run.Injected > 0, IsRuntimeAbort(run), message, unclear, lost, falseOk, other, FirstInjected: run.FirstInjected);
         }
         finally
         {

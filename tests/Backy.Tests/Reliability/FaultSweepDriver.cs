@@ -56,7 +56,7 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log, IRead
         where census[command].ContainsKey(kv.Key) && FaultInjection.SweptFor(command).Contains(kv.Key)
         from errno in kv.Value
         from nth in FaultInjection.Calls.Where(n => n <= census[command][kv.Key])
-        from jobOnly in new[] { true, false }
+        from jobOnly in FaultInjection.NamesAFile(kv.Key) ? new[] { true, false } : [false]
         select new Case(command, new FaultInjection(kv.Key, errno, nth, jobOnly));
 
     /// <summary>Runs <paramref name="runs"/> cases drawn from the matrix by the seed (all of it when runs is 0).</summary>
@@ -117,13 +117,15 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log, IRead
             if (outcome.Unclear) unclear.Add(line);
             other.AddRange(outcome.Other.Select(p => $"{line}: {p}"));
             var bad = outcome.Lost.Count + outcome.FalseSuccess.Count + outcome.Other.Count > 0 || outcome.Unclear;
+            // An exit 0 with the fault fired: which call failed and was absorbed (a retry, a fallback, a path that may fail).
+            if (outcome.ExitCode == 0 && outcome.Fired && outcome.FirstInjected is { } call) line += $" [absorbed: {call}]";
             log(line + (bad ? " PROBLEM: " + string.Join("; ", [.. outcome.Lost, .. outcome.FalseSuccess, .. outcome.Other, .. outcome.Unclear ? ["unclear message"] : Array.Empty<string>()]) : " ok"));
         }
         return new Report(cases.Count, fired, failed, aborts, lost, falseOk, unclear, other, perCommand, perSyscall);
     }
 
     sealed record CaseOutcome(int ExitCode, bool Fired, bool RuntimeAbort, string? Message, bool Unclear,
-        List<string> Lost, List<string> FalseSuccess, List<string> Other, string Note = "");
+        List<string> Lost, List<string> FalseSuccess, List<string> Other, string Note = "", string? FirstInjected = null);
 
     Task<CaseOutcome> RunCaseAsync(TestJob t, Case c, int index, Dictionary<string, string> expected, CancellationToken ct) =>
         c.Command switch
@@ -187,7 +189,7 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log, IRead
         await CrashChecks.NextBackupCleansUpAsync(t, expected, Convert.ToHexString(TestJob.Sha(t.ImagePath)), next, ct);
         other.AddRange(next);
         await CrashDriver.TrimAsync(t, expected, ct);
-        return new CaseOutcome(run.ExitCode, run.Injected > 0, abort, message, unclear, lost, falseOk, other);
+        return new CaseOutcome(run.ExitCode, run.Injected > 0, abort, message, unclear, lost, falseOk, other, FirstInjected: run.FirstInjected);
     }
 
     /// <summary>Copies a directory tree; a symbolic link into the tree becomes the same link into the copy.</summary>
