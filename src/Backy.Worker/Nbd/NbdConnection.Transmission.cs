@@ -66,6 +66,14 @@ internal sealed partial class NbdConnection
                         // The reply could not be sent: the connection is broken; closing it ends the read loop.
                         try { _stream.Dispose(); } catch (IOException) { }
                     }
+                    catch (Exception e)
+                    {
+                        // The server itself failed (the fault sweep: a codec whose assembly could not be loaded).
+                        // The request would never be answered and the client would wait for ever; a reply may be
+                        // half sent, so the connection closes and the client sees an error.
+                        _logger.RequestFailed(_id, request.Type, request.Offset, request.Length, JobCommandLine.FailureMessage("request", e));
+                        try { _stream.Dispose(); } catch (IOException) { }
+                    }
                     finally
                     {
                         if (payload is not null) ArrayPool<byte>.Shared.Return(payload);

@@ -34,4 +34,10 @@ internal static partial class NbdLog
 
     [LoggerMessage(2110, LogLevel.Information, "NBD server stopped")]
     public static partial void Stopped(this ILogger logger);
+
+    [LoggerMessage(2111, LogLevel.Error, "Connection {Connection} failed in the server and was closed: {Reason}")]
+    public static partial void ConnectionFailed(this ILogger logger, long connection, string reason);
+
+    [LoggerMessage(2112, LogLevel.Error, "Connection {Connection}: request type {Type} at {Offset} ({Length} bytes) failed in the server; the connection is closed: {Reason}")]
+    public static partial void RequestFailed(this ILogger logger, long connection, ushort type, long offset, uint length, string reason);
 }

@@ -79,13 +79,22 @@ internal sealed class NbdServer
                 if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
                 var id = Interlocked.Increment(ref _connections);
                 _logger.Connected(id, peer);
-                var connection = new NbdConnection(id, new NetworkStream(socket, ownsSocket: true), exports, certificate, _logger);
+                var stream = new NetworkStream(socket, ownsSocket: true);
+                var connection = new NbdConnection(id, stream, exports, certificate, _logger);
                 lock (connections)
                 {
                     connections.RemoveAll(t => t.IsCompleted);
                     connections.Add(Task.Run(async () =>
                     {
                         try { await connection.RunAsync(_settings.HandshakeTimeout, stop.Token).ConfigureAwait(false); }
+                        catch (Exception e)
+                        {
+                            // RunAsync answers everything a client does; this is the server itself failing (the fault
+                            // sweep: a part of the runtime that could not be loaded). Close the connection, or the
+                            // client waits for ever, and go on serving the others.
+                            _logger.ConnectionFailed(id, JobCommandLine.FailureMessage("connection", e));
+                            stream.Dispose();
+                        }
                         finally { Interlocked.Decrement(ref _open); }
                     }, CancellationToken.None));
                 }
