@@ -105,10 +105,27 @@ public static class JobCommandLine
             BackyException => e.Message,
             OperationCanceledException => $"{commandName} cancelled",
             _ when IoErrors.IsFileSystemError(e) => $"{commandName} failed: {IoErrors.Describe(e)}",
+            DllNotFoundException => $"{commandName} failed: {NativeLibraryFailure(e.Message)}",
             _ => $"{commandName} failed: {e.GetType().Name}: {e.Message}",
         };
         var others = Failures(thrown).Select(x => x.Message).Distinct(StringComparer.Ordinal).Count() - 1;
         return others > 0 ? $"{message} (and {others} other error(s), see the log)" : message;
+    }
+
+    /// <summary>
+    /// A native library (libzstd, librbd) that could not be loaded: .NET's message is several lines of advice with
+    /// the loader's reasons last ("/usr/lib/.../libzstd.so: cannot open shared object file: Read-only file system");
+    /// one line keeps the library's name and the first reason.
+    /// </summary>
+    static string NativeLibraryFailure(string message)
+    {
+        var name = message.Split('\'') is { Length: >= 3 } quoted ? quoted[1] : "a native library";
+        // The loader tries several paths; the one that exists and failed says why (the others: "No such file").
+        var tries = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Skip(1).Where(l => l.Contains(':')).ToList();
+        var reason = tries.FirstOrDefault(l => !l.EndsWith("No such file or directory", StringComparison.Ordinal))
+                     ?? tries.FirstOrDefault() ?? message.Split('\n')[0];
+        return $"cannot load the native library '{name}': {reason}";
     }
 
     /// <summary>

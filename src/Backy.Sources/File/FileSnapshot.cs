@@ -37,7 +37,7 @@ internal sealed class FileSnapshot : ISourceSnapshot
         catch (FileNotFoundException) { throw new BackyException($"cannot read source '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new BackyException($"cannot read source '{path}': directory not found"); }
         catch (UnauthorizedAccessException) { throw new BackyException($"cannot read source '{path}': permission denied"); }
-        catch (IOException e) { throw new BackyException($"cannot read source '{path}': {e.Message}", e); }
+        catch (IOException e) { throw new BackyException($"cannot read source '{path}': {Backy.Storage.IO.IoErrors.Reason(e)}", e); }
         // A FIFO, socket or character device: its size is unknown and the verification re-reads what was stored.
         catch (NotSupportedException e) { throw new BackyException($"cannot read source '{path}': not a regular file or block device (cannot seek)", e); }
     }

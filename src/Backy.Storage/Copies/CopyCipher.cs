@@ -49,7 +49,7 @@ public sealed class CopyCipher
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"cannot read encryption key file '{path}' - {e.Message}");
+            throw new ConfigException($"cannot read encryption key file '{path}': {IO.IoErrors.Reason(e)}");
         }
         if (bytes.Length == 32) return new CopyCipher(bytes);
         var text = System.Text.Encoding.ASCII.GetString(bytes).Trim();

@@ -45,7 +45,7 @@ public sealed record CopyTarget
         try { return File.ReadAllText(SecretKeyFile).Trim(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"copies.{Name}.secret-key-file: cannot read '{SecretKeyFile}' - {e.Message}");
+            throw new ConfigException($"copies.{Name}.secret-key-file: cannot read '{SecretKeyFile}': {IO.IoErrors.Reason(e)}");
         }
     }
 

@@ -24,7 +24,7 @@ public static class JobCopies
         try { text = File.ReadAllText(configPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"cannot read job config '{configPath}' - {e.Message}");
+            throw new ConfigException($"cannot read job config '{configPath}': {IoErrors.Reason(e)}");
         }
         return Parse(text, configPath);
     }

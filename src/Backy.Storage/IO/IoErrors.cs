@@ -21,6 +21,14 @@ public static partial class IoErrors
 
     public static bool IsFileSystemError(Exception e) => e is IOException or UnauthorizedAccessException;
 
+    /// <summary>The system's reason alone ("Input/output error", "permission denied"), for a message that names the file itself.</summary>
+    public static string Reason(Exception e) => e switch
+    {
+        IOException io => DurableFile.Reason(io),
+        UnauthorizedAccessException => "permission denied",
+        _ => e.Message,
+    };
+
     static string? PathOf(string message) => TrailingPath().Match(message) is { Success: true } m ? m.Groups[1].Value : null;
 
     [GeneratedRegex(@" : '(.+)'$")]

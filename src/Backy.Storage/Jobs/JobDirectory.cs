@@ -107,15 +107,19 @@ public sealed class JobDirectory
 
     /// <summary>
     /// <see cref="RevisionSpec.Resolve"/>, but a spec naming a damaged revision gets the reason instead of
-    /// "no revision matches".
+    /// "no revision matches". A spec naming a revision id that reads now (its <c>.rev</c> could not be read when
+    /// the caller listed, a passing I/O error: the fault sweep) resolves against a fresh listing.
     /// </summary>
     /// <param name="revisions">Every revision (complete and incomplete): <see cref="RevisionSpec"/> decides.</param>
     public Revision Resolve(string? spec, IReadOnlyList<Revision> revisions, bool incompleteById = false)
     {
         try { return RevisionSpec.Resolve(spec, revisions, incompleteById); }
-        catch (BackyException) when (spec is not null && DamagedRevision(spec.Trim()) is { } bad)
+        catch (BackyException) when (spec is not null && ScanRevisions() is var scan
+                                     && (scan.Damaged.Any(d => d.Id == spec.Trim()) || scan.Revisions.Any(r => r.Id == spec.Trim())))
         {
-            throw new BackyException($"revision {bad.Id} cannot be used: {bad.Reason}");
+            if (scan.Damaged.FirstOrDefault(d => d.Id == spec.Trim()) is { } bad)
+                throw new BackyException($"revision {bad.Id} cannot be used: {bad.Reason}");
+            return RevisionSpec.Resolve(spec, scan.Revisions, incompleteById);
         }
     }
 

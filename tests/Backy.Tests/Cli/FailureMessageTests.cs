@@ -38,6 +38,18 @@ public class FailureMessageTests
     }
 
     [Test]
+    public void A_native_library_that_could_not_be_loaded_is_one_line_with_its_name_and_the_loaders_reason()
+    {
+        // .NET's message as an injected EROFS on opening libzstd.so gave it (the sweep, restore to stdout).
+        var e = new DllNotFoundException("Unable to load shared library 'libzstd' or one of its dependencies. In order to help diagnose loading problems, consider using a tool like strace. If you're using glibc, consider setting the LD_DEBUG environment variable: \n" +
+            "/usr/lib/x86_64-linux-gnu/libzstd.so: cannot open shared object file: Read-only file system\n" +
+            "liblibzstd.so: cannot open shared object file: No such file or directory\n");
+
+        Assert.That(JobCommandLine.FailureMessage("restore", e),
+            Is.EqualTo("restore failed: cannot load the native library 'libzstd': /usr/lib/x86_64-linux-gnu/libzstd.so: cannot open shared object file: Read-only file system"));
+    }
+
+    [Test]
     public void A_file_system_error_nobody_named_names_the_file_and_the_reason() =>
         Assert.That(JobCommandLine.FailureMessage("tags", new AggregateException(new IOException("Read-only file system : '/job/config'", 30))),
             Is.EqualTo("tags failed: cannot access '/job/config': Read-only file system"));
