@@ -20,7 +20,7 @@ public partial class DaemonProgressTests
 
     private static string RealWorker => Path.Combine(TestContext.CurrentContext.TestDirectory, "backy-worker");
 
-    [Test, Category("Slow"), CancelAfter(150_000)]
+    [Test, Category("Slow"), CancelAfter(240_000)]
     public async Task A_running_backup_shows_its_progress_and_neither_a_killed_nor_a_finished_one_leaves_any(CancellationToken ct)
     {
         await using var bed = new DaemonTestBed();

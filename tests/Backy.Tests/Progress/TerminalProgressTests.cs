@@ -4,10 +4,11 @@ using CliWrap.Buffered;
 namespace Backy.Tests.Progress;
 
 /// <summary>A backup run by hand draws a progress bar on stderr only when stderr is a terminal: a real
-/// <c>backy-worker backup</c> with stderr on a pipe, and the same under <c>script</c> (a pseudo-terminal).</summary>
+/// <c>backy backup</c> (and <c>backy-worker backup</c>) with stderr on a pipe, and the same under <c>script</c> (a
+/// pseudo-terminal).</summary>
 public class TerminalProgressTests
 {
-    private static string RealWorker => Path.Combine(TestContext.CurrentContext.TestDirectory, "backy-worker");
+    private static string Executable(string name) => Path.Combine(TestContext.CurrentContext.TestDirectory, name);
 
     private static string NewJob()
     {
@@ -21,13 +22,13 @@ public class TerminalProgressTests
         return root;
     }
 
-    [Test, CancelAfter(60_000)]
-    public async Task A_backup_with_stderr_on_a_pipe_writes_no_progress_and_no_escape_sequences(CancellationToken ct)
+    [TestCase("backy-worker"), TestCase("backy"), CancelAfter(60_000)]
+    public async Task A_backup_with_stderr_on_a_pipe_writes_no_progress_and_no_escape_sequences(string program, CancellationToken ct)
     {
         var root = NewJob();
         try
         {
-            var r = await CliWrap.Cli.Wrap(RealWorker).WithArguments(["-b", Path.Combine(root, "job"), "backup", "manual:piped"])
+            var r = await CliWrap.Cli.Wrap(Executable(program)).WithArguments(["-b", Path.Combine(root, "job"), "backup", "manual:piped"])
                 .WithEnvironmentVariables(env => env.Set("TERM", "xterm-256color").Set("BACKY_PROGRESS", null))
                 .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(ct);
 
@@ -40,8 +41,8 @@ public class TerminalProgressTests
         finally { Directory.Delete(root, recursive: true); }
     }
 
-    [Test, CancelAfter(60_000)]
-    public async Task A_backup_on_a_terminal_draws_a_progress_bar_on_stderr(CancellationToken ct)
+    [TestCase("backy-worker"), TestCase("backy"), CancelAfter(60_000)]
+    public async Task A_backup_on_a_terminal_draws_a_progress_bar_on_stderr(string program, CancellationToken ct)
     {
         if (!File.Exists("/usr/bin/script")) Assert.Ignore("script (util-linux) is not installed");
         var root = NewJob();
@@ -50,7 +51,7 @@ public class TerminalProgressTests
             var job = Path.Combine(root, "job");
             // script gives the worker a pseudo-terminal as stdin, stdout and stderr and copies what it draws to our pipe.
             var r = await CliWrap.Cli.Wrap("/usr/bin/script")
-                .WithArguments(["-q", "-e", "-c", $"'{RealWorker}' -b '{job}' backup manual:tty", "/dev/null"])
+                .WithArguments(["-q", "-e", "-c", $"'{Executable(program)}' -b '{job}' backup manual:tty", "/dev/null"])
                 .WithEnvironmentVariables(env => env.Set("TERM", "xterm-256color").Set("BACKY_PROGRESS", null))
                 .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(ct);
 
