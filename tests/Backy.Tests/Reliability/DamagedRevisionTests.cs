@@ -19,19 +19,13 @@ namespace Backy.Tests.Reliability;
 /// </summary>
 public class DamagedRevisionTests
 {
-    sealed class Fixture : IDisposable
+    sealed class Fixture : LoggedTestJob
     {
-        public readonly TestJob T = new();
-        public readonly CapturingLoggerProvider Log = new();
-        public readonly JobDirectory Job;
-        public readonly ILogger Logger;
         public readonly byte[] ImageA, ImageB;
         public Revision A = null!, B = null!;
 
         public Fixture()
         {
-            Logger = Log.CreateLogger("test");
-            Job = new JobDirectory(T.JobPath, Logger);
             var rnd = new Random(31);
             ImageA = new byte[2 * Blocks.Size + 100];
             rnd.NextBytes(ImageA);
@@ -71,7 +65,6 @@ public class DamagedRevisionTests
         public HashSet<ChunkId> Chunks() => Job.Chunks.EnumerateChunks().Select(c => c.Id).ToHashSet();
         public List<string> Warnings() => Log.Lines.Where(l => l.StartsWith("Warning", StringComparison.Ordinal)).ToList();
 
-        public void Dispose() => T.Dispose();
     }
 
     [Test]

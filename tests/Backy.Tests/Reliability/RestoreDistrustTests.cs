@@ -16,19 +16,9 @@ namespace Backy.Tests.Reliability;
 /// </summary>
 public class RestoreDistrustTests
 {
-    sealed class Fixture : IDisposable
+    sealed class Fixture : LoggedTestJob
     {
-        public readonly TestJob T = new();
-        public readonly CapturingLoggerProvider Log = new();
-        public readonly ILogger Logger;
-        public readonly JobDirectory Job;
         public Revision A = null!, B = null!;
-
-        public Fixture()
-        {
-            Logger = Log.CreateLogger("test");
-            Job = new JobDirectory(T.JobPath, Logger);
-        }
 
         public async Task CreateWithCorruptChunkAsync()
         {
@@ -47,7 +37,6 @@ public class RestoreDistrustTests
         public Task RestoreAsync(TimeSpan wait) =>
             new RestoreEngine(Job, Logger) { DistrustWait = wait }.RestoreToStreamAsync(B, new MemoryStream(), CancellationToken.None);
 
-        public void Dispose() => T.Dispose();
     }
 
     [Test, CancelAfter(60_000)]
