@@ -96,6 +96,51 @@ public sealed class BlockCache
         return new Lease(this, entry);
     }
 
+    /// <summary>
+    /// Read-ahead: decodes block <paramref name="id"/> into the cache unless it is there or being decoded already.
+    /// Never waits for another decode and never decodes outside the cache (when every buffer is in use it does
+    /// nothing), so read-ahead costs no memory beyond the capacity. A failed decode is dropped silently: the read
+    /// that needs the block decodes it again and reports the failure. Returns whether it decoded.
+    /// </summary>
+    public bool TryPrefetch(BlockKey id, Action<byte[]> decode)
+    {
+        Entry entry;
+        lock (_gate)
+        {
+            if (_entries.ContainsKey(id)) return false;
+            var buffer = TakeBufferLocked();
+            if (buffer is null) return false;
+            entry = new Entry(id, buffer, cached: true) { Refs = 1 };
+            _entries.Add(id, entry);
+            // Least recently used until a reader asks for it: read-ahead that turns out wrong goes first.
+            _lru.AddLast(entry.Node);
+        }
+        Interlocked.Increment(ref _prefetches);
+        try
+        {
+            decode(entry.Buffer);
+            entry.Ready.SetResult();
+        }
+        catch (Exception e)
+        {
+            lock (_gate)
+            {
+                if (_entries.Remove(id)) _lru.Remove(entry.Node);
+                entry.Failed = true;
+            }
+            entry.Ready.SetException(e);
+            _ = entry.Ready.Task.Exception; // observed: waiters, if any, get it from Get
+            Release(entry);
+            return false;
+        }
+        Release(entry);
+        return true;
+    }
+
+    /// <summary>Blocks decoded by <see cref="TryPrefetch"/> (for logs).</summary>
+    public long Prefetches => Interlocked.Read(ref _prefetches);
+    private long _prefetches;
+
     /// <summary>A buffer for a new entry: a free one, a new one below capacity, or an evicted one; null when all are in use.</summary>
     private byte[]? TakeBufferLocked()
     {

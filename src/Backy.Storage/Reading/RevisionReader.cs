@@ -113,9 +113,24 @@ public sealed class RevisionReader : IDisposable
                 Lease(block).Dispose();
     }
 
+    /// <summary>
+    /// Read-ahead of one block into the cache (see <see cref="BlockCache.TryPrefetch"/>): nothing for a hole, a block
+    /// past the end, one already cached or being decoded, or when the cache has no free buffer. Errors are left to
+    /// the read that needs the block, which reports them.
+    /// </summary>
+    public bool ReadAhead(long block)
+    {
+        if (block < 0 || block >= _image.BlockCount || _image.IsHole(block)) return false;
+        try { return _cache.TryPrefetch(KeyOf(block), buffer => _image.ReadBlock(block, buffer)); }
+        catch (BackyException) { return false; }
+    }
+
+    private BlockKey KeyOf(long block) =>
+        _image.ChunkOf(block) is { } stored ? BlockKey.Of(stored) : BlockKey.Unchunked(Revision.Id, block);
+
     private BlockCache.Lease Lease(long block)
     {
-        var chunk = _image.ChunkOf(block) is { } stored ? BlockKey.Of(stored) : BlockKey.Unchunked(Revision.Id, block);
+        var chunk = KeyOf(block);
         try
         {
             return _cache.Get(chunk, buffer => _image.ReadBlock(block, buffer));

@@ -17,9 +17,10 @@ public static class NbdServerCommand
         var writable = new Option<bool>("--writable") { Description = "Accept writes into a copy-on-write overlay per revision, discarded when the server stops; the backup is never changed" };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate: clients must then use TLS (NBD_OPT_STARTTLS)", HelpName = "FILE" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert", HelpName = "FILE" };
-        // 64 MiB = 16 decoded blocks: enough for nbdcopy's 4 connections reading ahead; raise it for random reads
-        // over a large working set (each miss decodes a whole 4 MiB block).
-        var cache = new Option<int>("--cache-mib") { Description = "Memory for decoded blocks, in MiB", DefaultValueFactory = _ => 64, HelpName = "MIB" };
+        // A bound, not an allocation: buffers are allocated as blocks are first decoded, so a revision smaller than
+        // the bound costs its data, a larger one the bound. 256 MiB = 64 decoded blocks holds the working set of a
+        // booting or browsed guest; each miss decodes and hash-checks a whole 4 MiB chunk (Nbd/README.md, "Speed").
+        var cache = new Option<int>("--cache-mib") { Description = "At most this much memory for decoded blocks, shared by all exports, in MiB", DefaultValueFactory = _ => NbdServerSettings.DefaultCacheMiB, HelpName = "MIB" };
         var overlayDir = new Option<string?>("--overlay-dir") { Description = "Directory of the --writable overlay files (default: $TMPDIR)", HelpName = "DIRECTORY" };
         var command = new Command("nbd-server", "Serve the job's revisions over NBD (export names: revision ids or specs; empty = newest)")
         {

@@ -70,6 +70,9 @@ internal sealed class NbdExport : IDisposable
 
     public void Prefetch(long offset, long length) => _reader.Prefetch(offset, length);
 
+    /// <summary>Decodes one block ahead of a sequential reader, if the cache has room (see <see cref="RevisionReader.ReadAhead"/>).</summary>
+    public void ReadAhead(long block) => _reader.ReadAhead(block);
+
     public Task WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         _overlay!.WriteAsync(offset, data, _reader.Read, cancellationToken);
 

@@ -19,6 +19,9 @@ internal sealed record NbdServerSettings(
     int CacheMiB,
     string OverlayDirectory)
 {
+    /// <summary>The default bound of the block cache (<c>--cache-mib</c>): 64 decoded 4 MiB blocks.</summary>
+    public const int DefaultCacheMiB = 256;
+
     /// <summary>Connections open at once; more are closed at accept. A few clients use 4-16 each (nbdcopy,
     /// qemu); 128 leaves room for those and bounds what a flood of connections costs.</summary>
     public int MaxConnections { get; init; } = 128;
@@ -108,6 +111,7 @@ internal sealed class NbdServer
             try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false); }
             catch (TimeoutException) { /* connections stuck in a write are closed with the process */ }
             if (_settings.SocketPath is not null) TryDeleteSocket(_settings.SocketPath);
+            _logger.CacheStatistics(cache.Hits, cache.Misses, cache.Prefetches, cache.Capacity * 4);
             _logger.Stopped();
         }
     }

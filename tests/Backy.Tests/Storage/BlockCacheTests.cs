@@ -72,4 +72,46 @@ public class BlockCacheTests
 
         Assert.That(held.Data.ToArray(), Is.All.EqualTo(1));
     }
+
+    [Test]
+    public void Read_ahead_fills_the_cache_once_and_the_next_read_is_a_hit()
+    {
+        var cache = new BlockCache(2, blockSize: 4096);
+        var decodes = 0;
+
+        Assert.That(cache.TryPrefetch(Id(1), b => { decodes++; b.AsSpan().Fill(9); }), Is.True);
+        Assert.That(cache.TryPrefetch(Id(1), b => decodes++), Is.False, "already cached");
+        using var lease = cache.Get(Id(1), b => decodes++);
+
+        Assert.That(lease.Data[0], Is.EqualTo(9));
+        Assert.That((decodes, cache.Hits, cache.Misses, cache.Prefetches), Is.EqualTo((1, 1L, 0L, 1L)));
+    }
+
+    [Test]
+    public void Read_ahead_never_decodes_outside_the_cache_and_drops_failures()
+    {
+        var cache = new BlockCache(1, blockSize: 4096);
+        using (var held = cache.Get(Id(1), b => b.AsSpan().Fill(1)))
+            Assert.That(cache.TryPrefetch(Id(2), _ => Assert.Fail("no free buffer: read-ahead must not decode")), Is.False);
+
+        Assert.That(cache.TryPrefetch(Id(3), _ => throw new ChunkCorruptedException(new ChunkId(3), null, "/x", "bad")), Is.False);
+        // The failure was not cached: the read decodes again (and would report it).
+        using var lease = cache.Get(Id(3), b => b.AsSpan().Fill(3));
+        Assert.That(lease.Data[0], Is.EqualTo(3));
+        Assert.That(cache.Misses, Is.EqualTo(2L));
+    }
+
+    [Test]
+    public void Read_ahead_goes_first_when_nobody_read_it()
+    {
+        var cache = new BlockCache(2, blockSize: 4096);
+        void Read(int n) { using var _ = cache.Get(Id(n), b => b.AsSpan().Fill((byte)n)); }
+        Read(1);
+        cache.TryPrefetch(Id(2), b => b.AsSpan().Fill(2));
+
+        Read(3); // evicts the unread read-ahead 2, not 1
+        Read(1);
+
+        Assert.That(cache.Hits, Is.EqualTo(1L), "1 stayed");
+    }
 }
