@@ -112,8 +112,8 @@ public sealed class BlockCache
             if (buffer is null) return false;
             entry = new Entry(id, buffer, cached: true) { Refs = 1 };
             _entries.Add(id, entry);
-            // Least recently used until a reader asks for it: read-ahead that turns out wrong goes first.
-            _lru.AddLast(entry.Node);
+            // Most recently used, as a read: at the tail, the next miss would evict it before its reader came.
+            _lru.AddFirst(entry.Node);
         }
         Interlocked.Increment(ref _prefetches);
         try

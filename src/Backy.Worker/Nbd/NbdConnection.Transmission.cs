@@ -57,7 +57,9 @@ internal sealed partial class NbdConnection
                     payload = ArrayPool<byte>.Shared.Rent((int)request.Length);
                     await _stream.ReadExactlyAsync(payload.AsMemory(0, (int)request.Length), cancellationToken).ConfigureAwait(false);
                 }
-                if (request.Type == NbdProtocol.CmdRead) ReadAheadIfSequential(export, request);
+                // Only for a client that waits for each read (at most one other in flight): a deep queue of
+                // sequential reads (nbdcopy) already asks for the next blocks, and read-ahead would only compete.
+                if (request.Type == NbdProtocol.CmdRead) ReadAheadIfSequential(export, request, inFlight.CurrentCount >= MaxInFlight - 1);
                 await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
                 _ = Task.Run(async () =>
                 {
@@ -95,16 +97,17 @@ internal sealed partial class NbdConnection
     private int _readingAhead;
 
     /// <summary>
-    /// When a read starts where the previous one of this connection ended, the block after the one it ends in is
+    /// When a read starts where the previous one of this connection ended, and the client has at most one other
+    /// request in flight, the block after the one it ends in is
     /// decoded meanwhile, on another core (one read-ahead at a time per connection, only into free cache buffers):
     /// a client reading sequentially at a low depth (a guest booting, cp from nbdfuse) would otherwise stop for a
     /// whole chunk decode at every 4 MiB boundary. Random reads trigger nothing, so they cost no extra decodes.
     /// </summary>
-    private void ReadAheadIfSequential(NbdExport export, Request r)
+    private void ReadAheadIfSequential(NbdExport export, Request r, bool shallow)
     {
         var sequential = r.Offset == _sequentialEnd && r.Length > 0;
         _sequentialEnd = r.Offset + r.Length;
-        if (!sequential || Interlocked.CompareExchange(ref _readingAhead, 1, 0) != 0) return;
+        if (!sequential || !shallow || Interlocked.CompareExchange(ref _readingAhead, 1, 0) != 0) return;
         var next = (r.Offset + r.Length - 1) / Storage.Chunks.Blocks.Size + 1;
         _ = Task.Run(() =>
         {

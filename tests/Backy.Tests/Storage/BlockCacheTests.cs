@@ -102,16 +102,16 @@ public class BlockCacheTests
     }
 
     [Test]
-    public void Read_ahead_goes_first_when_nobody_read_it()
+    public void Read_ahead_counts_as_a_use_so_the_next_miss_does_not_evict_it_before_its_reader_comes()
     {
         var cache = new BlockCache(2, blockSize: 4096);
         void Read(int n) { using var _ = cache.Get(Id(n), b => b.AsSpan().Fill((byte)n)); }
         Read(1);
         cache.TryPrefetch(Id(2), b => b.AsSpan().Fill(2));
 
-        Read(3); // evicts the unread read-ahead 2, not 1
-        Read(1);
+        Read(3); // evicts 1, the least recently used, not the read-ahead 2
+        Read(2);
 
-        Assert.That(cache.Hits, Is.EqualTo(1L), "1 stayed");
+        Assert.That(cache.Hits, Is.EqualTo(1L), "2 stayed for its reader");
     }
 }
