@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Off-site copy benchmark: `backy copy` and `restore --from` against rclone on the same radosgw, one run.
 #
-#   bench/copy-s3.sh [SIZE_MIB] [ROUNDS]   (defaults 512, 3; results in bench/out/copy/results.tsv)
+#   bench/copy-s3.sh [SIZE_MIB] [ROUNDS]   (defaults 512, 3; results in bench/out/copy/results.tsv;
+#                                          BACKY_BIN=DIR uses that scripts/publish output instead of building)
 #
 # On a throwaway single-node Ceph with radosgw (scripts/ceph-cluster start + rgw, memstore), an image from
 # make-image.py (30 % holes, 40 % text, 30 % random), one local backup, then ROUNDS interleaved rounds of:
@@ -24,9 +25,12 @@ py=/usr/bin/python3
 rm -rf "$out"; mkdir -p "$out"
 cluster="$out/cluster"
 
-echo "== building backy (Release)"
-"$root/scripts/publish" "$out/bin" >/dev/null
-backy="$out/bin/backy"
+if [ -n "${BACKY_BIN:-}" ]; then backy=$BACKY_BIN/backy # an existing scripts/publish output
+else
+  echo "== building backy (Release)"
+  "$root/scripts/publish" "$out/bin" >/dev/null
+  backy="$out/bin/backy"
+fi
 
 echo "== starting a cluster with radosgw"
 CEPH_STORE_BYTES=$(( (size_mib * 4 + 2048) << 20 )) "$root/scripts/ceph-cluster" start "$cluster"
@@ -64,6 +68,7 @@ step() { # step NAME ROUND COMMAND...: wall, user, sys seconds and the radosgw's
   local name=$1 round=$2; shift 2
   local r0 r1
   r0=$(rgw_cpu)
+  [ "$1" = command ] && shift # /usr/bin/time runs the program itself, never a shell function
   /usr/bin/time -f "%e\t%U\t%S" -o "$out/time" "$@" >/dev/null 2>"$out/$name-$round.err"
   r1=$(rgw_cpu)
   printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$(cat "$out/time")" "$(echo "$r1 - $r0" | bc)" | tee -a "$results"
@@ -73,9 +78,9 @@ for round in $(seq 1 "$rounds"); do
   rclone mkdir "rgw:bench-backy-$round"
   config "bench-backy-$round"
   rm -rf "$job/copies"
-  step rclone-copy "$round" rclone copy --transfers 8 "$job" "rgw:bench-rclone-$round/job"
+  step rclone-copy "$round" command rclone --config "$rc" copy --transfers 8 "$job" "rgw:bench-rclone-$round/job"
   step backy-copy "$round" "$backy" -b "$job" copy
-  step rclone-cat "$round" rclone cat "rgw:bench-backy-$round/job/chunks"
+  step rclone-cat "$round" command rclone --config "$rc" cat "rgw:bench-backy-$round/job/chunks"
   step restore-from "$round" "$backy" restore --from "s3://bench-backy-$round/job" -
   if [ "$round" -lt "$rounds" ]; then rclone purge "rgw:bench-rclone-$round"; rclone purge "rgw:bench-backy-$round"; fi
 done
