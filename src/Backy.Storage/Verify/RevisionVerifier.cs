@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Backy.Storage.Backup;
 using Backy.Storage.Chunks;
 using Backy.Storage.Images;
+using Backy.Storage.IO;
 using Backy.Storage.Jobs;
 using Backy.Storage.Locks;
 using Backy.Storage.Progress;
@@ -52,7 +53,7 @@ public sealed partial class RevisionVerifier
         foreach (var revision in revisions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string? problem;
+            Problem? problem;
             try { problem = Check(revision, read, progress, cancellationToken); }
             catch (UnknownFormatException e)
             {
@@ -69,11 +70,19 @@ public sealed partial class RevisionVerifier
                 verified.Add(revision.Id);
                 _logger.VerifyPassed(revision.Id);
             }
+            else if (problem.Unreadable)
+            {
+                // The file system would not give the data (EIO, EROFS, EACCES: the fault sweep): no evidence that
+                // the data are bad, and the revision may read again. Kept, not verified; verify exits 1.
+                kept.Add(revision.Id);
+                problems.Add($"revision {revision.Id}: {problem.Message}");
+                _logger.VerifyKept(revision.Id, problem.Message);
+            }
             else
             {
                 _store.Remove(revision.Id);
                 removed.Add(revision.Id);
-                problems.Add($"revision {revision.Id}: {problem}");
+                problems.Add($"revision {revision.Id}: {problem.Message}");
                 _logger.VerifyRemoved(revision.Id);
             }
         }
@@ -82,8 +91,15 @@ public sealed partial class RevisionVerifier
         return new VerifyResult(verified, removed, problems, distrusted, kept);
     }
 
-    /// <summary>Null when every block of the revision reads back sound, else the first problem.</summary>
-    private string? Check(Revision revision, ConcurrentDictionary<StoredChunk, string?> read, ProgressCounter progress, CancellationToken cancellationToken)
+    /// <summary>What is wrong with a revision: bad data (proven: a chunk missing, malformed or not hashing to its
+    /// name; a malformed chunk map), or data the file system would not give (<paramref name="Unreadable"/>).</summary>
+    private sealed record Problem(string Message, bool Unreadable);
+
+    private static bool IsReadError(Exception e) =>
+        e is IOException or UnauthorizedAccessException || e.InnerException is IOException or UnauthorizedAccessException;
+
+    /// <summary>Null when every block of the revision reads back sound, else the first problem (bad data first).</summary>
+    private Problem? Check(Revision revision, ConcurrentDictionary<StoredChunk, string?> read, ProgressCounter progress, CancellationToken cancellationToken)
     {
         try
         {
@@ -92,7 +108,7 @@ public sealed partial class RevisionVerifier
             var blocks = new List<long>();
             var seen = new HashSet<StoredChunk>();
             var readEarlier = 0;
-            string? knownBad = null;
+            Problem? knownBad = null;
             for (long block = 0; block < image.BlockCount; block++)
             {
                 if (image.IsHole(block)) continue;
@@ -101,16 +117,21 @@ public sealed partial class RevisionVerifier
                 else if (read.TryGetValue(chunk, out var earlier))
                 {
                     readEarlier++;
-                    knownBad ??= earlier;
+                    knownBad ??= earlier is null ? null : new Problem(earlier, Unreadable: false);
                 }
                 else blocks.Add(block);
             }
             _logger.VerifyStarted(revision.Id, blocks.Count, readEarlier);
-            return ReadBlocks(image, blocks, read, progress, cancellationToken) ?? knownBad;
+            var found = ReadBlocks(image, blocks, read, progress, cancellationToken);
+            return found is { Unreadable: false } ? found : knownBad ?? found;
         }
         catch (BackyException e) when (e is not ChunkCorruptedException and not UnknownFormatException)
         {
-            return e.Message; // unreadable chunk map or old data file
+            return new Problem(e.Message, IsReadError(e)); // malformed (or unreadable) chunk map or old data file
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new Problem(IoErrors.Describe(e), Unreadable: true);
         }
     }
 
@@ -137,10 +158,10 @@ public sealed partial class RevisionVerifier
         return count;
     }
 
-    /// <summary>Reads the blocks in parallel, recording each chunk's verdict; returns the first problem.</summary>
-    private string? ReadBlocks(IRevisionImage image, List<long> blocks, ConcurrentDictionary<StoredChunk, string?> read, ProgressCounter progress, CancellationToken cancellationToken)
+    /// <summary>Reads the blocks in parallel, recording each chunk's verdict; returns the first problem (bad data first).</summary>
+    private Problem? ReadBlocks(IRevisionImage image, List<long> blocks, ConcurrentDictionary<StoredChunk, string?> read, ProgressCounter progress, CancellationToken cancellationToken)
     {
-        var problems = new ConcurrentDictionary<long, string>();
+        var problems = new ConcurrentDictionary<long, Problem>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Workers, CancellationToken = cancellationToken };
         Parallel.ForEach(blocks, options,
             () => GC.AllocateUninitializedArray<byte>(Blocks.Size),
@@ -155,19 +176,26 @@ public sealed partial class RevisionVerifier
                 catch (ChunkCorruptedException e)
                 {
                     if (chunk is { } c) read[c] = e.Message;
-                    problems[block] = e.Message;
+                    problems[block] = new Problem(e.Message, Unreadable: false);
                     // Deleted, not repaired: the next backup (forced-write, see DistrustUsersOf) writes it again.
                     if (File.Exists(e.Path)) File.Delete(e.Path);
                     _logger.VerifyBadChunk(e.Message);
                 }
-                catch (Exception e) when (e is BackyException or IOException)
+                catch (BackyException e)
                 {
-                    problems[block] = e.Message;
+                    problems[block] = new Problem(e.Message, IsReadError(e));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Not recorded as the chunk's verdict: it may read in the next revision or run.
+                    problems[block] = new Problem(IoErrors.Describe(e), Unreadable: true);
                 }
                 progress.Add(1, image.LengthOf(block));
                 return buffer;
             },
             _ => { });
-        return problems.IsEmpty ? null : problems.MinBy(p => p.Key).Value;
+        if (problems.IsEmpty) return null;
+        var first = problems.OrderBy(p => p.Key).Select(p => p.Value).ToList();
+        return first.FirstOrDefault(p => !p.Unreadable) ?? first[0];
     }
 }

@@ -46,9 +46,11 @@ public static class CopyCommand
                 }
                 catch (Exception e) when (e is BackyException or IOException or UnauthorizedAccessException)
                 {
-                    CopyStatusFile.Failed(previous, started, e.Message, url).Write(ctx.Job.Path, target.Name);
-                    ctx.Logger.CopyFailed(target.Name, e.Message);
-                    failures.Add($"{target.Name}: {e.Message}");
+                    // A file-system error nobody named reads "cannot access 'path': reason", as at the command's boundary.
+                    var reason = e is BackyException ? e.Message : Storage.IO.IoErrors.Describe(e);
+                    CopyStatusFile.Failed(previous, started, reason, url).Write(ctx.Job.Path, target.Name);
+                    ctx.Logger.CopyFailed(target.Name, reason);
+                    failures.Add($"{target.Name}: {reason}");
                 }
             }
             return failures.Count == 0 ? 0 : throw new BackyException($"copy failed for {failures.Count} of {targets.Count} target(s): {string.Join("; ", failures)}");

@@ -11,7 +11,8 @@ namespace Backy.Tests.Reliability;
 /// only calls naming a file that existed in the job directory (or the restore target) before the run are counted
 /// and failed (<c>strace -P</c>), which aims the fault at our own files rather than the runtime's.
 /// </summary>
-public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool JobFilesOnly)
+/// With <see cref="Persistent"/> every call from the Nth on fails (<c>when=N+</c>): a network that stays down.
+public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool JobFilesOnly, bool Persistent = false)
 {
     /// <summary>The system calls the sweep fails, each with the errors a disk or kernel can return for it.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Errors = new Dictionary<string, string[]>
@@ -57,7 +58,9 @@ public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool 
 
     public static readonly int[] Calls = [1, 2, 3, 5, 8, 13];
 
-    public override string ToString() => $"{Syscall}:{Errno}:when={Nth}{(JobFilesOnly ? " (job files)" : "")}";
+    public override string ToString() => $"{Syscall}:{Errno}:when={When}{(JobFilesOnly ? " (job files)" : "")}";
+
+    string When => Persistent ? $"{Nth}+" : $"{Nth}";
 
     /// <param name="FirstInjected">strace's line of the first failed call (the thread, the call and its arguments).</param>
     public sealed record Outcome(int ExitCode, byte[] StdOut, string StdErr, int Injected, string? FirstInjected = null);
@@ -75,7 +78,7 @@ public sealed record FaultInjection(string Syscall, string Errno, int Nth, bool 
     /// </summary>
     public Running Start(string jobDir, IEnumerable<string> watchedPaths, string[] args, Action<string>? onLine, CancellationToken ct)
     {
-        var strace = new List<string> { "-f", "-qq", "-e", "trace=" + Syscall, "-e", $"inject={Syscall}:error={Errno}:when={Nth}" };
+        var strace = new List<string> { "-f", "-qq", "-e", "trace=" + Syscall, "-e", $"inject={Syscall}:error={Errno}:when={When}" };
         if (JobFilesOnly)
             foreach (var p in watchedPaths) strace.AddRange(["-P", p]);
         var trace = Path.Combine(Path.GetTempPath(), "backy-fault-" + Guid.NewGuid().ToString("N")[..12] + ".trace");

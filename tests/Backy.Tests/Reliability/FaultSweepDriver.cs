@@ -57,7 +57,9 @@ public sealed partial class FaultSweepDriver(int seed, Action<string> log, IRead
         from errno in kv.Value
         from nth in FaultInjection.Calls.Where(n => n <= census[command][kv.Key])
         from jobOnly in FaultInjection.NamesAFile(kv.Key) ? new[] { true, false } : [false]
-        select new Case(command, new FaultInjection(kv.Key, errno, nth, jobOnly));
+        // A socket call also fails for good (a network that stays down): one failed call the SDK just retries.
+        from persistent in FaultInjection.NamesAFile(kv.Key) ? new[] { false } : [false, true]
+        select new Case(command, new FaultInjection(kv.Key, errno, nth, jobOnly, persistent));
 
     /// <summary>Runs <paramref name="runs"/> cases drawn from the matrix by the seed (all of it when runs is 0).</summary>
     public async Task<Report> RunAsync(int runs, CancellationToken ct)
