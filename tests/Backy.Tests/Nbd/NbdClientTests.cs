@@ -128,6 +128,29 @@ public class NbdClientTests
         Assert.That(await server.StopAsync(), Is.Zero, server.StdErr);
     }
 
+    /// <summary>A client reading sequentially one request at a time gets the next blocks decoded ahead; the bytes stay right.</summary>
+    [Test, CancelAfter(180_000)]
+    public async Task A_sequential_reader_at_depth_1_gets_blocks_decoded_ahead(CancellationToken ct)
+    {
+        Tool.Require("qemu-img", "qemu-io");
+        using var t = new TestJob();
+        var revision = await BackupAsync(t, ct);
+        var expected = await RestoreAsync(t, revision, ct);
+        await using var server = await NbdServerProcess.StartAsync(t.JobPath, ct);
+        var size = expected.Length / 65536;
+
+        await Tool.OkAsync("qemu-img", ct, "bench", "-f", "raw", "-c", size.ToString(), "-d", "1", "-s", "65536", server.Uri(revision));
+        // Then read block 6 (its data decoded ahead, or by this read) and compare a stretch of it.
+        var io = await Tool.OkAsync("qemu-io", ct, "-r", "-f", "raw", server.Uri(revision), "-c", $"read -v {6L * Blocks.Size + 10} 16");
+        Assert.That(await server.StopAsync(), Is.Zero, server.StdErr);
+
+        var stats = System.Text.RegularExpressions.Regex.Match(server.StdErr, @"(\d+) read-ahead decodes");
+        Assert.That(stats.Success, server.StdErr);
+        Assert.That(long.Parse(stats.Groups[1].Value), Is.GreaterThan(0), server.StdErr);
+        var hex = string.Join(" ", expected.AsSpan((int)(6L * Blocks.Size + 10), 16).ToArray().Select(b => b.ToString("x2")));
+        Assert.That(io.Out, Does.Contain(hex), io.Out);
+    }
+
     [Test, CancelAfter(120_000)]
     public async Task qemu_img_compare_finds_the_export_identical_to_the_restored_file(CancellationToken ct)
     {
