@@ -32,7 +32,7 @@ internal static partial class NbdLog
     [LoggerMessage(2109, LogLevel.Information, "Client on connection {Connection} chose export {Revision}")]
     public static partial void ExportChosen(this ILogger logger, long connection, string revision);
 
-    [LoggerMessage(2111, LogLevel.Information, "Block cache: {Hits} reads of a decoded block, {Misses} chunk decodes for reads, {Prefetches} read-ahead decodes (bound {CacheMiB} MiB)")]
+    [LoggerMessage(2113, LogLevel.Information, "Block cache: {Hits} reads of a decoded block, {Misses} chunk decodes for reads, {Prefetches} read-ahead decodes (bound {CacheMiB} MiB)")]
     public static partial void CacheStatistics(this ILogger logger, long hits, long misses, long prefetches, int cacheMiB);
 
     [LoggerMessage(2110, LogLevel.Information, "NBD server stopped")]
