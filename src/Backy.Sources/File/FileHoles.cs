@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Backy.Storage.Backup;
 using Backy.Storage.Chunks;
+using Backy.Storage.IO;
 using Microsoft.Win32.SafeHandles;
 
 namespace Backy.Sources;
@@ -13,16 +14,14 @@ namespace Backy.Sources;
 /// The walk steps block by block where data and holes alternate faster than blocks (a block with any data is
 /// read anyway), so it costs at most two system calls per 4 MiB block however fragmented the file is.
 /// </summary>
-internal static partial class FileHoles
+internal static class FileHoles
 {
-    // Identical on every Linux architecture.
-    private const int SEEK_DATA = 3;
-    private const int SEEK_HOLE = 4;
-    private const int SEEK_END = 2;
-    private const int ENXIO = 6;
+    private const int SEEK_DATA = FileSeek.SeekData;
+    private const int SEEK_HOLE = FileSeek.SeekHole;
+    private const int SEEK_END = FileSeek.SeekEnd;
+    private const int ENXIO = FileSeek.ENXIO;
 
-    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    private static partial long LSeek(SafeFileHandle fd, long offset, int whence);
+    private static long LSeek(SafeFileHandle fd, long offset, int whence) => FileSeek.Lseek(fd, offset, whence);
 
     /// <summary>The holes of the first <paramref name="size"/> bytes, or null when the file system cannot tell.</summary>
     public static KnownHoles? Find(SafeFileHandle handle, long size, int blockSize = Blocks.Size)
