@@ -26,7 +26,7 @@ internal sealed class FileSnapshot : ISourceSnapshot
             try
             {
                 // lseek to the end, not fstat (nor FileStream.Seek, which asks fstat): block devices report st_size 0.
-                return new FileSnapshot(handle, DeviceLength.Of(handle, path));
+                return new FileSnapshot(handle, DeviceLength.OfSource(handle, path));
             }
             catch
             {
@@ -38,8 +38,8 @@ internal sealed class FileSnapshot : ISourceSnapshot
         catch (DirectoryNotFoundException) { throw new BackyException($"cannot read source '{path}': directory not found"); }
         catch (UnauthorizedAccessException) { throw new BackyException($"cannot read source '{path}': permission denied"); }
         catch (IOException e) { throw new BackyException($"cannot read source '{path}': {Backy.Storage.IO.IoErrors.Reason(e)}", e); }
-        // A FIFO, socket or character device: its size is unknown and the verification re-reads what was stored.
-        catch (NotSupportedException e) { throw new BackyException($"cannot read source '{path}': not a regular file or block device (cannot seek)", e); }
+        // A FIFO, socket or character device: its size is unknown (or a lie: /dev/null) and the verification re-reads what was stored.
+        catch (NotSupportedException e) { throw new BackyException($"cannot read source '{path}': not a regular file or block device ({e.Message})", e); }
     }
 
     public long Size { get; }

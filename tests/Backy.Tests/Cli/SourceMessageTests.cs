@@ -40,8 +40,21 @@ public class SourceMessageTests
         var result = await WorkerAsync(_job, ["backup", "daily"], ct);
 
         Assert.That(result.ExitCode, Is.EqualTo(1), result.StandardError);
-        Assert.That(LastLine(result.StandardError), Is.EqualTo($"backy-worker: cannot read source '{fifo}': not a regular file or block device (cannot seek)"));
+        Assert.That(LastLine(result.StandardError), Is.EqualTo($"backy-worker: cannot read source '{fifo}': not a regular file or block device (a FIFO)"));
         await writer.WaitAsync(ct);
+    }
+
+    [Test]
+    public async Task A_character_device_source_is_refused_instead_of_backed_up_as_empty(CancellationToken ct)
+    {
+        // /dev/null seeks to 0 and reads as 0 bytes: it used to become an empty revision with exit 0.
+        File.WriteAllText(Path.Join(_job, "config"), "source: {type: file, filename: /dev/null}\nschedule: {daily: {interval: 1d, keep: 3}}\n");
+
+        var result = await WorkerAsync(_job, ["backup", "daily"], ct);
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.StandardError);
+        Assert.That(LastLine(result.StandardError), Is.EqualTo("backy-worker: cannot read source '/dev/null': not a regular file or block device (a character device)"));
+        Assert.That(Directory.EnumerateFiles(_job, "*.rev"), Is.Empty, "no revision, not even an incomplete one");
     }
 
     [Test]
