@@ -13,6 +13,9 @@ public static class JobLayout
     /// <summary>Chunk files (<see cref="Chunks.ChunkStore"/>, and the original's <c>.chunk.lzo</c> files before upgrade).</summary>
     public const string ChunksDirectoryName = "chunks";
 
+    /// <summary>Inside <see cref="ChunksDirectoryName"/>: what <c>status</c> computed of the job's space (<see cref="Space.SpaceCache"/>).</summary>
+    public const string SpaceCacheFileName = ".space";
+
     /// <summary>Blocks that did not match the source (<see cref="Quarantine.QuarantineStore"/>).</summary>
     public const string QuarantineDirectoryName = "quarantine";
 

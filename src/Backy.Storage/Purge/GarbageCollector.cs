@@ -85,7 +85,10 @@ public sealed class GarbageCollector
                 File.Delete(temp);
                 temps++;
             }
-            foreach (var temp in Directory.EnumerateFiles(_job.Path, "*" + DurableFile.TempSuffix).Where(DurableFile.IsAbandonedTemp).ToList())
+            // Beside the job's files, in chunks/ itself (the space cache) and in copies/ (records, status): writers
+            // there hold no purge lock, so only a dead writer's temp file goes.
+            var tempDirectories = new[] { _job.Path, _job.Chunks.Directory, Path.Combine(_job.Path, JobLayout.CopiesDirectoryName) };
+            foreach (var temp in tempDirectories.SelectMany(AbandonedTempFiles).ToList())
             {
                 File.Delete(temp);
                 temps++;
@@ -95,6 +98,11 @@ public sealed class GarbageCollector
             return new PurgeResult(marked.Count, deleted, temps, orphans);
         }
     }
+
+    private static IEnumerable<string> AbandonedTempFiles(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "*" + DurableFile.TempSuffix).Where(DurableFile.IsAbandonedTemp)
+            : [];
 
     /// <summary>
     /// Marks what the revision's image names. False (sweep nothing) when it cannot be read: its chunks are then

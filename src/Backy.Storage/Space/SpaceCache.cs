@@ -26,7 +26,7 @@ namespace Backy.Storage.Space;
 /// </summary>
 internal static class SpaceCache
 {
-    public const string FileName = ".space";
+    public const string FileName = Jobs.JobLayout.SpaceCacheFileName;
     static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
     const string Magic = "backy-space 1";
 

@@ -93,7 +93,9 @@ public class PurgeVerifyTests
         var live = Path.Combine(t.JobPath, $"{rev.Id}.rev.1.{Guid.NewGuid():N}.tmp"); // pid 1 lives as long as the machine
         var dead = Path.Combine(t.JobPath, $"{rev.Id}.rev.{int.MaxValue}.{Guid.NewGuid():N}.tmp"); // above any pid_max
         var unnamed = Path.Combine(t.JobPath, "config.tmp");
-        foreach (var file in new[] { live, dead, unnamed }) await File.WriteAllTextAsync(file, "partial", ct);
+        var spaceLive = Path.Combine(t.JobPath, "chunks", $".space.1.{Guid.NewGuid():N}.tmp");
+        var spaceDead = Path.Combine(t.JobPath, "chunks", $".space.{int.MaxValue}.{Guid.NewGuid():N}.tmp");
+        foreach (var file in new[] { live, dead, unnamed, spaceLive, spaceDead }) await File.WriteAllTextAsync(file, "partial", ct);
 
         var purge = await WorkerProcess.RunAsync(t.JobPath, ct, "purge");
 
@@ -101,6 +103,8 @@ public class PurgeVerifyTests
         Assert.That(File.Exists(live), Is.True, "a live writer's temp file is kept");
         Assert.That(File.Exists(dead), Is.False, "a dead writer's temp file is deleted");
         Assert.That(File.Exists(unnamed), Is.False, "a temp file without a writer id is deleted");
+        Assert.That(File.Exists(spaceLive), Is.True, "a live writer's space-cache temp in chunks/ is kept");
+        Assert.That(File.Exists(spaceDead), Is.False, "a dead writer's space-cache temp in chunks/ is deleted");
     }
 
     [Test, CancelAfter(120_000)]
