@@ -31,6 +31,7 @@ internal sealed partial class BearerTokenInterceptor(IJobScheduler daemon, ILogg
         LogCall(logger, context.Method, client, taskId);
         try
         {
+            await daemon.Started.WaitAsync(context.CancellationToken);
             return await continuation(request, context);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)

@@ -15,6 +15,11 @@ public interface IJobScheduler
     /// <summary>Raised after a reload put a new configuration in force (on the reloading thread).</summary>
     event Action<DaemonConfig>? ConfigChanged;
 
+    /// <summary>Completes once every configured job is registered (the first scheduling); fails if that failed.
+    /// The API listens before it (an unusable port must be fatal before any worker starts), so calls wait
+    /// for it: a <c>client check</c> in the first moment after a start must not see fewer jobs than configured.</summary>
+    Task Started { get; }
+
     /// <summary>A snapshot of every configured job, sorted by name (ordinal).</summary>
     IReadOnlyList<JobSnapshot> Jobs();
 

@@ -21,6 +21,7 @@ public sealed partial class JobRegistry : IJobScheduler
     private JobEnvironment _environment;
     private DaemonConfig _config;
     private bool _started;
+    private readonly TaskCompletionSource _firstStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public JobRegistry(DaemonConfig config, Deadlines deadlines, JobRun run, TimeProvider clock, JobViewCache views, ILogger<JobRegistry> logger)
     {
@@ -39,8 +40,24 @@ public sealed partial class JobRegistry : IJobScheduler
 
     public string BaseDir => Config.Global.BaseDir;
 
+    public Task Started => _firstStart.Task;
+
     /// <summary>Starts Quartz and plans every job's first run; returns once all are scheduled.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartLoopsAsync(cancellationToken).ConfigureAwait(false);
+            _firstStart.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _firstStart.TrySetException(e);
+            throw;
+        }
+    }
+
+    private async Task StartLoopsAsync(CancellationToken cancellationToken)
     {
         await _services.Deadlines.StartAsync(cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(BaseDir);

@@ -47,6 +47,23 @@ public class JobsServiceTests
     }
 
     [Test]
+    public async Task A_call_in_the_first_moment_after_start_waits_for_every_job_to_be_registered(CancellationToken ct)
+    {
+        // The API listens before the job loops register (so that an unusable port is fatal before any worker
+        // starts): a call that arrives in between must not answer with fewer jobs than configured.
+        await using var api = await ApiHarness.StartAsync();
+        api.Daemon.Starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var call = api.JobsClient().GetStatusAsync(new GetStatusRequest(), ApiHarness.Auth().WithCancellationToken(ct)).ResponseAsync;
+        while (!api.Log.Lines.Any(l => l.Contains("GetStatus", StringComparison.Ordinal)))
+            await Task.Delay(20, ct);
+        Assert.That(call.IsCompleted, Is.False, "the call reached the server and waits for the start");
+        api.Daemon.Starting.SetResult();
+
+        Assert.That((await call).Jobs.Select(j => j.Name), Is.EqualTo(new[] { "alpha", "beta" }));
+    }
+
+    [Test]
     public async Task Status_filter_is_a_regex_searched_in_job_names(CancellationToken ct)
     {
         await using var api = await ApiHarness.StartAsync(jobs: ["web01", "web02", "db01"]);

@@ -18,13 +18,19 @@ internal sealed class StubDaemon(string configPath) : IJobScheduler
 
     public event Action<DaemonConfig>? ConfigChanged;
 
+    /// <summary>The stand-in is started when the test built it; a test may hold calls back with <see cref="Starting"/>.</summary>
+    public Task Started => Starting?.Task ?? Task.CompletedTask;
+
+    public TaskCompletionSource? Starting { get; set; }
+
     public List<string> Runs { get; } = [];
 
     public void SetState(JobSnapshot snapshot) => _states[snapshot.Name] = snapshot;
 
     private readonly JobViewCache _views = new(TimeProvider.System);
 
-    public IReadOnlyList<JobSnapshot> Jobs() =>
+    /// <summary>Like the real registry, no job is registered before the start completed.</summary>
+    public IReadOnlyList<JobSnapshot> Jobs() => !Started.IsCompletedSuccessfully ? [] :
         Config.Jobs.Values.Select(j => WithView(_states.GetValueOrDefault(j.Name) ?? Waiting(j.Name, j.ScheduleName))).ToList();
 
     private JobSnapshot WithView(JobSnapshot job)
