@@ -8,7 +8,7 @@ namespace Backy.Storage.Chunks;
 /// offset size
 ///  0     4   magic "BKYC"
 ///  4     1   format version (1)
-///  5     1   encoding: 0 = raw, 1 = LZ4 block, 2 = zstd frame
+///  5     1   encoding: 0 = raw, 1 = LZ4 block, 2 = zstd frame, 3 = parts (ChunkParts)
 ///  6     2   reserved, zero
 ///  8     4   uncompressed length (little endian)
 /// 12     4   payload length (little endian)
@@ -31,6 +31,10 @@ public static class ChunkFileFormat
     /// the version stays 1: readers before it reject the chunk by its encoding ("unknown encoding 2"), never
     /// misread it, and every chunk they wrote is still one of encodings 0 and 1.</summary>
     public const byte EncodingZstd = 2;
+    /// <summary>The block as independently compressed parts with a checksum each (<see cref="ChunkParts"/>), so
+    /// that a small read decodes one part; added after version 1 was frozen, like encoding 2 and for the same
+    /// reason the version stays 1 (an older reader says "unknown encoding 3").</summary>
+    public const byte EncodingParts = 3;
 
     public static void WriteHeader(Span<byte> destination, byte encoding, int uncompressedLength, int payloadLength)
     {
@@ -52,7 +56,7 @@ public static class ChunkFileFormat
         if (!header[..4].SequenceEqual(Magic)) return "bad magic";
         if (header[4] != Version) return $"unknown format version {header[4]}";
         encoding = header[5];
-        if (encoding is not (EncodingRaw or EncodingLz4 or EncodingZstd)) return $"unknown encoding {encoding}";
+        if (encoding is not (EncodingRaw or EncodingLz4 or EncodingZstd or EncodingParts)) return $"unknown encoding {encoding}";
         uncompressedLength = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
         payloadLength = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
         if (uncompressedLength < 0 || payloadLength < 0) return "negative length";

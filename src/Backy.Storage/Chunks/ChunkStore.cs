@@ -5,13 +5,16 @@ namespace Backy.Storage.Chunks;
 
 /// <summary>
 /// Content-addressed chunk files of one job: <c>chunks/&lt;first two hex&gt;/&lt;32 hex&gt;</c>, each with a
-/// <see cref="ChunkFileFormat"/> header and an LZ4, zstd or raw payload. Reads check the content against the
+/// <see cref="ChunkFileFormat"/> header and an LZ4, zstd, raw or parts payload. Reads check the content against the
 /// name. Writes go through a <see cref="ChunkWriteSession"/>, which batches the syncs. Thread-safe.
 /// </summary>
 public sealed partial class ChunkStore
 {
     /// <summary>Scratch space a caller must pass to <see cref="Read"/> and the session's Write.</summary>
-    public static readonly int ScratchSize = ChunkFileFormat.HeaderSize + Math.Max(LZ4Codec.MaximumOutputSize(Blocks.Size), ZstdCodec.MaxCompressedSize);
+    public static readonly int ScratchSize = ChunkFileFormat.HeaderSize + Math.Max(
+        Math.Max(LZ4Codec.MaximumOutputSize(Blocks.Size), ZstdCodec.MaxCompressedSize),
+        // In parts: the largest table, every part raw, and room for zstd's bound on the last part.
+        ChunkParts.MaxPayload(ChunkParts.MinPartSize) + ZstdCodec.CompressBound(ChunkParts.DefaultPartSize));
 
     public string Directory { get; }
 
@@ -85,6 +88,13 @@ public sealed partial class ChunkStore
         if (length > destination.Length)
             throw new ChunkCorruptedException(id, null, path, $"uncompressed length {length} exceeds the block size");
         var body = file.Slice(ChunkFileFormat.HeaderSize, payload);
+        if (encoding == ChunkFileFormat.EncodingParts)
+        {
+            var problem = ChunkParts.DecodeAll(body, length, destination);
+            if (problem is not null)
+                throw new ChunkCorruptedException(id, null, path, problem);
+            return length;
+        }
         if (encoding == ChunkFileFormat.EncodingRaw)
         {
             body.CopyTo(destination);
@@ -106,11 +116,18 @@ public sealed partial class ChunkStore
     /// <summary>
     /// Encodes a block as a complete chunk file image into <paramref name="scratch"/> and returns its length:
     /// LZ4 (fast level) or zstd at the job's level (<paramref name="compression"/>, default LZ4) unless that saves
-    /// less than 1/16, then raw.
+    /// less than 1/16, then raw; or, when the compression says so, in parts (<see cref="ChunkParts"/>).
     /// </summary>
     public static int Encode(ReadOnlySpan<byte> data, byte[] scratch, ChunkCompression? compression = null)
     {
         var target = scratch.AsSpan(ChunkFileFormat.HeaderSize);
+        if (compression is { InParts: true })
+        {
+            // Always in parts, even when nothing compresses: the parts' checksums are what lets a part be read alone.
+            var payload = ChunkParts.Encode(data, target, compression);
+            ChunkFileFormat.WriteHeader(scratch, ChunkFileFormat.EncodingParts, data.Length, payload);
+            return ChunkFileFormat.HeaderSize + payload;
+        }
         // Compression pays only if it saves at least 1/16: below that, raw is cheaper to read back.
         var limit = data.Length - data.Length / 16;
         var zstd = compression?.Algorithm == ChunkCompression.Kind.Zstd;

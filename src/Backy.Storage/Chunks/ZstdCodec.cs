@@ -13,6 +13,9 @@ internal static class ZstdCodec
 {
     public static readonly int MaxCompressedSize = Compressor.GetCompressBound(Blocks.Size);
 
+    /// <summary>The room zstd needs to compress <paramref name="length"/> bytes (less is an exception, not a failure).</summary>
+    public static int CompressBound(int length) => Compressor.GetCompressBound(length);
+
     [ThreadStatic] private static Compressor? _compressor;
     [ThreadStatic] private static int _compressorLevel;
     [ThreadStatic] private static Decompressor? _decompressor;

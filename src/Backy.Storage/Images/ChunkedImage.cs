@@ -4,7 +4,7 @@ using Backy.Storage.Chunks;
 
 namespace Backy.Storage.Images;
 
-/// <summary>A revision in our format: a binary chunk map naming LZ4/raw chunks by XxHash128.</summary>
+/// <summary>A revision in our format: a binary chunk map naming chunks (LZ4, zstd, raw, in parts) by XxHash128.</summary>
 public sealed class ChunkedImage : IRevisionImage
 {
     private readonly ChunkMap _map;
@@ -45,6 +45,12 @@ public sealed class ChunkedImage : IRevisionImage
         }
         finally { ArrayPool<byte>.Shared.Return(scratch); }
         return true;
+    }
+
+    public int ReadPart(long block, int partSize, int index, Span<byte> destination)
+    {
+        if (_map.IsHole(block)) return -1;
+        return _store.ReadPart(_map.Entries[block], partSize, index, _map.LengthOf(block), destination);
     }
 
     public void Dispose() { }

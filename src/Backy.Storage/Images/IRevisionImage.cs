@@ -31,4 +31,12 @@ public interface IRevisionImage : IDisposable
     /// names the chunk file), <see cref="BackyException"/> when the image cannot be read otherwise.
     /// </summary>
     bool ReadBlock(long block, Span<byte> destination);
+
+    /// <summary>
+    /// Reads part <paramref name="index"/> (of <paramref name="partSize"/> bytes) of a data block into
+    /// <paramref name="destination"/> when the block's chunk is stored in such parts, each checked alone
+    /// (<see cref="Chunks.ChunkParts"/>); returns its length, or -1 when the block can only be read whole
+    /// (<see cref="ReadBlock"/>). Throws as <see cref="ReadBlock"/> does. Formats without parts need not implement it.
+    /// </summary>
+    int ReadPart(long block, int partSize, int index, Span<byte> destination) => -1;
 }

@@ -92,9 +92,13 @@ public class ParserFuzzTests
             var id = ChunkId.Of(block);
             var scratch = new byte[ChunkStore.ScratchSize];
             var sample = scratch.AsSpan(0, ChunkStore.Encode(block, scratch)).ToArray();
+            var parts = scratch.AsSpan(0, ChunkStore.Encode(block, scratch, ChunkCompression.Lz4Parts)).ToArray();
             Directory.CreateDirectory(Path.GetDirectoryName(store.PathOf(id))!);
             var destination = new byte[Blocks.Size];
             Fuzz(sample, bytes => { File.WriteAllBytes(store.PathOf(id), bytes); store.Read(id, destination, scratch); });
+            // Encoding 3: the whole read and a part read (the NBD server's) of a damaged parts chunk.
+            Fuzz(parts, bytes => { File.WriteAllBytes(store.PathOf(id), bytes); store.Read(id, destination, scratch); });
+            Fuzz(parts, bytes => { File.WriteAllBytes(store.PathOf(id), bytes); store.ReadPart(id, ChunkParts.DefaultPartSize, 0, block.Length, destination); });
         }
         finally { dir.Delete(true); }
     }

@@ -1,0 +1,85 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace Backy.Storage.Chunks;
+
+public sealed partial class ChunkStore
+{
+    /// <summary>
+    /// Reads, decodes and checks (against its own checksum) one part of a chunk stored in parts of
+    /// <paramref name="partSize"/> bytes (<see cref="ChunkParts"/>) into <paramref name="destination"/>; returns the
+    /// part's length, or -1 when the chunk is stored whole or in parts of another size (then read it whole). Costs
+    /// two reads of the file: its header and part table, then the part. <paramref name="blockLength"/> is the length
+    /// the chunk map expects. Throws <see cref="ChunkCorruptedException"/> when the file is missing, malformed, or
+    /// the part does not match its checksum.
+    /// </summary>
+    public int ReadPart(ChunkId id, int partSize, int index, int blockLength, Span<byte> destination)
+    {
+        var path = PathOf(id);
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var fileLength = RandomAccess.GetLength(handle);
+            // The header and a 64-part table (1,048 bytes) fit in the first page.
+            var head = ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                var n = ReadAt(handle, head.AsSpan(0, (int)Math.Min(head.Length, fileLength)), 0);
+                var bad = ChunkFileFormat.TryReadHeader(head.AsSpan(0, n), out var encoding, out var length, out var payload);
+                if (bad is not null) throw new ChunkCorruptedException(id, null, path, bad);
+                if (encoding != ChunkFileFormat.EncodingParts) return -1;
+                if (fileLength != ChunkFileFormat.HeaderSize + (long)payload)
+                    throw new ChunkCorruptedException(id, null, path, $"truncated: {fileLength} bytes, header says {ChunkFileFormat.HeaderSize + (long)payload}");
+                if (length != blockLength)
+                    throw new ChunkCorruptedException(id, null, path, $"holds {length} bytes, the chunk map expects {blockLength}");
+                var tableBytes = head.AsSpan(ChunkFileFormat.HeaderSize, n - ChunkFileFormat.HeaderSize);
+                byte[]? bigHead = null;
+                try
+                {
+                    if (n >= ChunkFileFormat.HeaderSize + ChunkParts.PrefixSize)
+                    {
+                        var count = BitConverter.ToInt32(head, ChunkFileFormat.HeaderSize + 4);
+                        var tableSize = ChunkParts.PrefixSize + ChunkParts.EntrySize * (long)count;
+                        if (count > 0 && tableSize > tableBytes.Length && tableSize <= payload)
+                        {
+                            bigHead = ArrayPool<byte>.Shared.Rent((int)tableSize);
+                            tableBytes = bigHead.AsSpan(0, ReadAt(handle, bigHead.AsSpan(0, (int)tableSize), ChunkFileFormat.HeaderSize));
+                        }
+                    }
+                    bad = ChunkParts.Table.TryRead(tableBytes, payload, length, out var table);
+                    if (bad is not null) throw new ChunkCorruptedException(id, null, path, bad);
+                    if (table.PartSize != partSize) return -1;
+                    ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, table.Count);
+                    var stored = table.StoredLength(index);
+                    var part = ArrayPool<byte>.Shared.Rent(Math.Max(1, stored));
+                    try
+                    {
+                        var got = ReadAt(handle, part.AsSpan(0, stored), ChunkFileFormat.HeaderSize + (long)table.OffsetOf(index));
+                        if (got != stored) throw new ChunkCorruptedException(id, null, path, $"part {index}: truncated");
+                        var partLength = table.LengthOf(index, length);
+                        var problem = ChunkParts.DecodePart(table, index, part.AsSpan(0, stored), destination[..partLength]);
+                        if (problem is not null) throw new ChunkCorruptedException(id, null, path, problem);
+                        return partLength;
+                    }
+                    finally { ArrayPool<byte>.Shared.Return(part); }
+                }
+                finally { if (bigHead is not null) ArrayPool<byte>.Shared.Return(bigHead); }
+            }
+            finally { ArrayPool<byte>.Shared.Return(head); }
+        }
+        catch (FileNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
+        catch (DirectoryNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
+    }
+
+    private static int ReadAt(SafeFileHandle handle, Span<byte> destination, long offset)
+    {
+        var read = 0;
+        while (read < destination.Length)
+        {
+            var n = RandomAccess.Read(handle, destination[read..], offset + read);
+            if (n == 0) break;
+            read += n;
+        }
+        return read;
+    }
+}
