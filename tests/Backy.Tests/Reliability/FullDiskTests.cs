@@ -6,8 +6,8 @@ using Backy.Tests.Storage.Support;
 namespace Backy.Tests.Reliability;
 
 /// <summary>
-/// Running out of space for real: the job directory (or the restore target) on a small tmpfs, filled up, and the
-/// real worker. A failed command says "no space left on device" with the path in one line and leaves nothing
+/// Running out of space for real: the job directory (or the restore target) on a small tmpfs or ext4 (on a loop
+/// device: delayed allocation and block reservations, what backup servers run), filled up, and the real worker. A failed command says "no space left on device" with the path in one line and leaves nothing
 /// half-done; what was there before stays intact; freeing space is all it takes to continue.
 /// </summary>
 [Category("Slow")]
@@ -48,11 +48,12 @@ public class FullDiskTests
 
     /// <param name="freeMiB">Space left: 0 (nothing fits, not even the new .rev or a log line) or 5 (the .rev and
     /// some chunks fit, the rest does not).</param>
-    [TestCase(0), TestCase(5)]
+    [TestCase(0, SmallFileSystemKind.Tmpfs), TestCase(5, SmallFileSystemKind.Tmpfs)]
+    [TestCase(0, SmallFileSystemKind.Ext4), TestCase(5, SmallFileSystemKind.Ext4)]
     [CancelAfter(240_000)]
-    public async Task A_backup_onto_a_full_file_system_fails_cleanly_and_the_next_succeeds_once_space_is_freed(int freeMiB, CancellationToken ct)
+    public async Task A_backup_onto_a_full_file_system_fails_cleanly_and_the_next_succeeds_once_space_is_freed(int freeMiB, SmallFileSystemKind kind, CancellationToken ct)
     {
-        using var fs = SmallFileSystem.MountOrIgnore(40 * MiB);
+        using var fs = SmallFileSystem.MountOrIgnore(40 * MiB, kind);
         using var outside = new TestJob(); // only for its temp directory: image and restore targets
         var image = outside.PathIn("image-big");
         var jobPath = CreateJob(Path.Combine(fs.Path, "job"), image);
@@ -62,7 +63,7 @@ public class FullDiskTests
         Assert.That(first.ExitCode, Is.Zero, first.StdErr);
         var rev1 = job.CompleteRevisions().Single().Id;
         var sha2 = WriteImage(image, seed: 2);
-        // The log file ends on a page boundary: its next line needs a new page, which a full tmpfs refuses.
+        // The log file ends on a page (block) boundary: its next line needs a new one, which a full file system refuses.
         using (var log = new FileStream(job.DefaultLogPath, FileMode.Append))
             log.Write(new byte[4096 - log.Length % 4096]);
         var filler = fs.Fill(freeMiB * MiB);
@@ -92,10 +93,11 @@ public class FullDiskTests
         Assert.That(TestJob.Sha(restored), Is.EqualTo(sha2));
     }
 
-    [Test, CancelAfter(120_000)]
-    public async Task A_restore_to_a_full_target_fails_with_one_line_and_removes_the_partial_file(CancellationToken ct)
+    [TestCase(SmallFileSystemKind.Tmpfs), TestCase(SmallFileSystemKind.Ext4)]
+    [CancelAfter(120_000)]
+    public async Task A_restore_to_a_full_target_fails_with_one_line_and_removes_the_partial_file(SmallFileSystemKind kind, CancellationToken ct)
     {
-        using var fs = SmallFileSystem.MountOrIgnore(6 * MiB);
+        using var fs = SmallFileSystem.MountOrIgnore(6 * MiB, kind);
         using var t = new TestJob();
         var sha = WriteImage(t.ImagePath, seed: 3);
         Assert.That((await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "daily")).ExitCode, Is.Zero);
