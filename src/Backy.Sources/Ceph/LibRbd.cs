@@ -37,6 +37,12 @@ internal static unsafe partial class LibRbd
     [LibraryImport(Rados)]
     internal static partial int rados_conf_parse_argv(nint cluster, int argc, byte** argv);
 
+    [LibraryImport(Rados, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rados_conf_set(nint cluster, string option, string value);
+
+    [LibraryImport(Rados, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rados_conf_get(nint cluster, string option, byte* buffer, nuint length);
+
     [LibraryImport(Rados)]
     internal static partial int rados_connect(nint cluster);
 

@@ -30,13 +30,16 @@ public sealed unsafe class RbdConnection : IDisposable
 
     internal nint IoContext => _ioctx != 0 ? _ioctx : throw new ObjectDisposedException(nameof(RbdConnection));
 
-    /// <summary>Connects and opens <paramref name="pool"/>. Errors name the pool; ENOENT = no such pool.</summary>
-    public static RbdConnection Open(CephClientOptions options, string pool)
+    /// <summary>
+    /// Connects and opens <paramref name="pool"/>. Errors name the pool; ENOENT = no such pool. <paramref name="writes"/>:
+    /// the connection writes images (a restore), so it sets what the rbd CLI sets for <c>rbd import</c> (see <see cref="Connect"/>).
+    /// </summary>
+    public static RbdConnection Open(CephClientOptions options, string pool, bool writes = false)
     {
         var connection = new RbdConnection(pool);
         try
         {
-            connection.Connect(options);
+            connection.Connect(options, writes);
             return connection;
         }
         catch (DllNotFoundException e)
@@ -51,7 +54,7 @@ public sealed unsafe class RbdConnection : IDisposable
         }
     }
 
-    private void Connect(CephClientOptions options)
+    private void Connect(CephClientOptions options, bool writes)
     {
         var target = $"pool '{Pool}'";
         var args = CephClientArguments.Parse(options.CephArgs);
@@ -64,8 +67,30 @@ public sealed unsafe class RbdConnection : IDisposable
         if (!(conf is null && rc == -LibRbdException.ENOENT))
             LibRbdException.Check(rc, LibRbdException.ReadingConfig, target);
         if (args.Rest.Count > 0) ParseArgv(args.Rest, target);
+        // Backy hands rbd_aio_write a buffer that the caller refills as soon as the call returns, so librbd must copy
+        // it at submit. That is librbd's default (and always so while its write-around cache is on); a config with
+        // zero-copy writes would let librbd send from the buffer later, after it was refilled: set, not trusted.
+        Set("rbd_disable_zero_copy_writes", "true", target);
+        // What the rbd CLI sets for every command (tools/rbd/Utils.cc init_context), so for `rbd import`: without it
+        // librbd's cache stays write-through until the first flush, and a restore, which flushes once at the end,
+        // waits out every write's commit. With it the write-around cache
+        // acknowledges a write once it is sent (at most rbd_cache_max_dirty bytes unacknowledged by the OSD); a write
+        // that fails later fails the final flush, which the restore waits for.
+        if (writes) Set("rbd_cache_writethrough_until_flush", "false", target);
         LibRbdException.Check(LibRbd.rados_connect(_cluster), LibRbdException.Connecting, target);
         LibRbdException.Check(LibRbd.rados_ioctx_create(_cluster, Pool, out _ioctx), LibRbdException.OpeningPool, target);
+    }
+
+    private void Set(string option, string value, string target) =>
+        LibRbdException.Check(LibRbd.rados_conf_set(_cluster, option, value), $"setting {option}", target);
+
+    /// <summary>The client's value of a config option (<c>rados_conf_get</c>), as librbd will read it.</summary>
+    public string ConfigValue(string option)
+    {
+        var buffer = stackalloc byte[256];
+        LibRbdException.Check(LibRbd.rados_conf_get(_cluster != 0 ? _cluster : throw new ObjectDisposedException(nameof(RbdConnection)), option, buffer, 256),
+            $"reading option {option}", $"pool '{Pool}'");
+        return Encoding.UTF8.GetString(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(buffer));
     }
 
     private void ParseArgv(IReadOnlyList<string> rest, string target)

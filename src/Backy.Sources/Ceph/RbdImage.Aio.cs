@@ -17,7 +17,11 @@ public sealed partial class RbdImage
         return (int)read;
     }
 
-    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> (<c>rbd_aio_write</c>; its completion reports 0 on success).</summary>
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/> (<c>rbd_aio_write</c>; its completion reports 0 on
+    /// success). librbd copies the data before the call returns (<see cref="RbdConnection"/> turns zero-copy writes
+    /// off), so the caller may refill its buffer as soon as this returns, before the write completes.
+    /// </summary>
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data) => Discard(
         Submit($"writing {data.Length} bytes at offset {offset}", MemoryMarshal.AsMemory(data), Aio.Write, offset, data.Length));
 

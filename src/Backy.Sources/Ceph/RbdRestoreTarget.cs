@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Backy.Storage;
 using Backy.Storage.Restore;
@@ -9,23 +8,21 @@ namespace Backy.Sources.Ceph;
 /// A restore into an RBD image (<c>rbd:POOL/IMAGE</c>) through librbd: creates the image with the revision's size
 /// when it is missing (holes then stay unwritten: a new image reads as zeroes), or writes an existing one in
 /// place after resizing it to the revision's size (holes become <c>rbd_aio_write_zeroes</c>, which discards whole
-/// objects). Up to <see cref="WritesInFlight"/> writes run concurrently: the caller's buffer is copied into one of
-/// as many pooled buffers and the call returns as soon as the write is submitted (one write at a time would wait
-/// out an OSD round trip per 4 MiB; <c>rbd import</c> keeps 10 in flight). Reads (changed-blocks restore) use
-/// <c>rbd_aio_read</c>.
+/// objects). Up to <see cref="WritesInFlight"/> writes run concurrently, as in <c>rbd import</c>; each call returns
+/// as soon as its write is submitted, because <c>rbd_aio_write</c> copies the caller's buffer at submit (the
+/// connection makes sure of it, <see cref="RbdConnection"/>), so the engine's block buffer is free at once. The
+/// connection is a writer's: the write-around cache acknowledges what it has sent, as for <c>rbd import</c>, and
+/// the final flush makes it durable. Reads (changed-blocks restore) use <c>rbd_aio_read</c>.
 /// </summary>
 public sealed class RbdRestoreTarget : IRestoreTarget
 {
-    /// <summary>rbd import's rbd_concurrent_management_ops is 10; 8 x 4 MiB keeps the copies at 32 MiB.</summary>
-    public const int WritesInFlight = 8;
+    /// <summary>rbd import's rbd_concurrent_management_ops (10). librbd holds a copy of each until it completes.</summary>
+    public const int WritesInFlight = 10;
 
     private readonly CephClientOptions _options;
     private readonly RbdImageSpec _spec;
     private readonly SemaphoreSlim _slots = new(WritesInFlight, WritesInFlight);
     private readonly List<Task> _pending = [];
-    // At most WritesInFlight copies exist (the slots bound them); kept for the whole restore instead of renting
-    // 4 MiB arrays from the shared pool, which hands them out per thread and would allocate most of them anew.
-    private readonly ConcurrentBag<byte[]> _buffers = [];
     private readonly Lock _lock = new();
     private RbdConnection? _connection;
     private RbdImage? _image;
@@ -53,7 +50,7 @@ public sealed class RbdRestoreTarget : IRestoreTarget
     {
         try
         {
-            _connection = RbdConnection.Open(_options, _spec.Pool);
+            _connection = RbdConnection.Open(_options, _spec.Pool, writes: true);
             try
             {
                 _image = _connection.OpenImage(_spec.Image);
@@ -78,15 +75,14 @@ public sealed class RbdRestoreTarget : IRestoreTarget
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        if (!_buffers.TryTake(out var copy) || copy.Length < data.Length) copy = GC.AllocateUninitializedArray<byte>(Math.Max(data.Length, 4 << 20));
-        data.CopyTo(copy);
-        Track(Run(copy, Image.WriteAsync(offset, copy.AsMemory(0, data.Length))));
+        // librbd has copied the data when this returns (see the class comment): no copy of our own.
+        Track(Run(Image.WriteAsync(offset, data)));
     }
 
     public async ValueTask WriteZeroesAsync(long offset, int length, CancellationToken cancellationToken)
     {
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        Track(Run(null, Image.ZeroAsync(offset, length)));
+        Track(Run(Image.ZeroAsync(offset, length)));
     }
 
     /// <summary>Waits for every write, then flushes: the image then holds the restore durably.</summary>
@@ -104,7 +100,7 @@ public sealed class RbdRestoreTarget : IRestoreTarget
         await Task.WhenAll(pending).ConfigureAwait(false);
     }
 
-    private async Task Run(byte[]? buffer, ValueTask write)
+    private async Task Run(ValueTask write)
     {
         try
         {
@@ -116,7 +112,6 @@ public sealed class RbdRestoreTarget : IRestoreTarget
         }
         finally
         {
-            if (buffer is not null) _buffers.Add(buffer);
             _slots.Release();
         }
     }
@@ -151,7 +146,7 @@ public sealed class RbdRestoreTarget : IRestoreTarget
 
     public async ValueTask DisposeAsync()
     {
-        // librbd reads the copies until each write completes (Run never throws).
+        // rbd_close would wait for the writes too; Run never throws.
         await WaitForWritesAsync().ConfigureAwait(false);
         _image?.Dispose();
         _connection?.Dispose();

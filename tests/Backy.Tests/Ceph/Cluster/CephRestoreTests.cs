@@ -39,6 +39,9 @@ public class CephRestoreTests
         Assert.That(await TestImages.ExportHeadAsync(fresh, ct), Is.EqualTo(expected));
         // Four data blocks of six were written; the holes were not.
         Assert.That(await TestImages.UsedBytesAsync(fresh, ct), Is.LessThanOrEqualTo(4L * Block));
+        // Created as `rbd create` (and `rbd import`) would: the cluster's default features and object size.
+        var reference = await TestImages.CreateAsync("rref", Block, ct);
+        Assert.That(await TestImages.LayoutAsync(fresh, ct), Is.EqualTo(await TestImages.LayoutAsync(reference, ct)).And.Contain("object-map"));
 
         // An existing, larger image full of other data: resized to the revision's size, holes zeroed.
         var existing = await TestImages.CreateAsync("rold", 9 * Block, ct);

@@ -76,6 +76,33 @@ public class LibRbdTests
     }
 
     [Test]
+    [CancelAfter(60_000)]
+    public async Task A_write_has_copied_its_buffer_when_the_call_returns(CancellationToken ct)
+    {
+        // A restore refills the engine's block buffer as soon as WriteAsync returns, before the write completes.
+        const int block = 4 * MiB;
+        var spec = await TestImages.CreateAsync("copy", 4 * block, ct);
+        using var connection = RbdConnection.Open(CephClusterFixture.Options, "rbd", writes: true);
+        Assert.That(connection.ConfigValue("rbd_disable_zero_copy_writes"), Is.EqualTo("true"));
+        Assert.That(connection.ConfigValue("rbd_cache_writethrough_until_flush"), Is.EqualTo("false"), "as the rbd CLI sets it for rbd import");
+        using (var reader = Connect())
+            Assert.That(reader.ConfigValue("rbd_cache_writethrough_until_flush"), Is.EqualTo("true"), "a reading connection keeps librbd's default");
+        using var image = connection.OpenImage(spec.Image);
+        var buffer = new byte[block];
+        var writes = new List<Task>();
+        for (var i = 0; i < 4; i++)
+        {
+            TestImages.Random(block, 20 + i).CopyTo(buffer, 0);
+            writes.Add(image.WriteAsync((long)i * block, buffer).AsTask());
+            Array.Fill(buffer, (byte)0xEE); // what librbd would send if it had not copied
+        }
+        await Task.WhenAll(writes);
+        await image.FlushAsync();
+        var expected = Enumerable.Range(0, 4).SelectMany(i => TestImages.Random(block, 20 + i)).ToArray();
+        Assert.That(await TestImages.ExportHeadAsync(spec, ct), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void Opening_a_missing_image_or_pool_names_it_and_says_not_found()
     {
         var spec = TestImages.NewName("nolib");

@@ -62,6 +62,14 @@ internal static class TestImages
             .GetProperty("used_size").GetInt64();
     }
 
+    /// <summary>The image's features and object size as <c>rbd info</c> shows them, e.g. "layering,exclusive-lock,... order 22".</summary>
+    public static async Task<string> LayoutAsync(RbdImageSpec image, CancellationToken ct)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(await RbdOutputAsync(ct, "info", "--format", "json", image.ToString()));
+        var features = json.RootElement.GetProperty("features").EnumerateArray().Select(f => f.GetString()!);
+        return $"{string.Join(",", features)} order {json.RootElement.GetProperty("order").GetInt32()}";
+    }
+
     /// <summary>The image's snapshot names, sorted, as <c>rbd snap ls</c> (the CLI, not Backy's librbd code) shows them.</summary>
     public static async Task<string[]> SnapshotsAsync(RbdImageSpec image, CancellationToken ct)
     {
