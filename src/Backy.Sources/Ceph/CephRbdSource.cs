@@ -12,7 +12,7 @@ namespace Backy.Sources.Ceph;
 /// per backup. Afterwards only the newest revision's snapshot is kept (none with full-always); snapshots not
 /// named <c>backy-*</c> are never touched.
 /// </summary>
-public partial class CephRbdSource : IBackupSource
+public partial class CephRbdSource : IBackupSource, IAsyncDisposable
 {
     public const string TypeName = "ceph-rbd";
     public const string AliasTypeName = "ceph";
@@ -27,6 +27,7 @@ public partial class CephRbdSource : IBackupSource
     public static readonly SourceSchema Schema = new(TypeName, Settings);
 
     private readonly ILogger _logger;
+    private Task<RbdSession>? _connecting;
 
     public CephRbdSource(RbdImageSpec image, bool fullAlways, CephClientOptions options, ILoggerFactory loggerFactory)
     {
@@ -40,10 +41,29 @@ public partial class CephRbdSource : IBackupSource
     public bool FullAlways { get; }
     public CephClientOptions Options { get; }
 
+    /// <summary>The factory's source serves one backup, so it starts connecting at once (<see cref="StartConnecting"/>).</summary>
     public static CephRbdSource Create(SourceConfig config, SourceContext context)
     {
-        return new CephRbdSource(ImageFrom(config), config.Flag("full-always", false), CephClientOptions.FromEnvironment(), context.LoggerFactory);
+        var source = new CephRbdSource(ImageFrom(config), config.Flag("full-always", false), CephClientOptions.FromEnvironment(), context.LoggerFactory);
+        source.StartConnecting();
+        return source;
     }
+
+    /// <summary>
+    /// Starts connecting (librados client, pool, the image's head handle) on the thread pool; the next
+    /// <see cref="OpenSnapshotAsync"/> takes that connection instead of making its own. The worker's backup makes
+    /// its source before the engine takes the job's locks, lists the revisions, writes and fsyncs the new .rev and
+    /// reads the parent's chunk map, and the connection (loading librados, a monitor round trip, the maps, opening
+    /// the head) is made meanwhile: it mostly waits for the cluster, not for a core. A failure surfaces in
+    /// <see cref="OpenSnapshotAsync"/>; a connection nobody took is closed by <see cref="DisposeAsync"/>.
+    /// </summary>
+    public void StartConnecting() => _connecting ??= ConnectAsync();
+
+    /// <summary>A connection made ahead is ready and waits for the next snapshot (tests).</summary>
+    internal bool HasConnectionReady => _connecting is { IsCompletedSuccessfully: true };
+
+    // Connecting can wait up to the client mount timeout: off the caller's thread.
+    private Task<RbdSession> ConnectAsync() => Task.Run(() => Ready(() => RbdSession.Open(Options, Image)));
 
     protected static RbdImageSpec ImageFrom(SourceConfig config) => new(config.Required("pool"), config.Required("image"));
 
@@ -53,9 +73,8 @@ public partial class CephRbdSource : IBackupSource
     {
         var name = SnapshotName(request.RevisionId);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        // "Ready" = the image opens: the cluster answers and pool and image exist. Connecting can wait up to the
-        // client mount timeout: off the caller's thread.
-        var session = await Task.Run(() => Ready(() => RbdSession.Open(Options, Image)), cancellationToken).ConfigureAwait(false);
+        // "Ready" = the image opens: the cluster answers and pool and image exist.
+        var session = await TakeConnectionAsync(cancellationToken).ConfigureAwait(false);
         var connected = clock.Elapsed;
         var taken = false;
         try
@@ -77,6 +96,34 @@ public partial class CephRbdSource : IBackupSource
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The connection <see cref="StartConnecting"/> started, else a new one; each serves one snapshot.</summary>
+    private async Task<RbdSession> TakeConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connecting = Interlocked.Exchange(ref _connecting, null) ?? ConnectAsync();
+        try
+        {
+            return await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!connecting.IsCompleted)
+        {
+            _ = CloseWhenDoneAsync(connecting);
+            throw;
+        }
+    }
+
+    private static async Task CloseWhenDoneAsync(Task<RbdSession> connecting)
+    {
+        try { (await connecting.ConfigureAwait(false)).Dispose(); }
+        catch (BackyException) { /* a connection nobody uses: its failure concerns nobody */ }
+    }
+
+    /// <summary>Closes a connection that <see cref="StartConnecting"/> made and no snapshot took (the backup failed before).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        if (Interlocked.Exchange(ref _connecting, null) is { } connecting) await CloseWhenDoneAsync(connecting).ConfigureAwait(false);
     }
 
     /// <summary>Runs a librbd step and turns its failure into a one-line reason naming the image.</summary>
@@ -179,7 +226,7 @@ public partial class CephRbdSource : IBackupSource
     private static partial void LogRemovedSnapshot(ILogger logger, string snapshot, double seconds);
 
     [LoggerMessage(EventId = 3113, Level = LogLevel.Debug,
-        Message = "snapshot {Snapshot} open in {Seconds:0.000} s (connect and open the head {Connect:0.000} s, take the snapshot {Take:0.000} s, list and open it {Open:0.000} s)")]
+        Message = "snapshot {Snapshot} open in {Seconds:0.000} s (connect and open the head, or wait for the connection made meanwhile {Connect:0.000} s, take the snapshot {Take:0.000} s, list and open it {Open:0.000} s)")]
     private static partial void LogSnapshotOpened(ILogger logger, string snapshot, double seconds, double connect, double take, double open);
 
     [LoggerMessage(EventId = 3112, Level = LogLevel.Warning, Message = "kept snapshot {Snapshot}: it is protected and has clones (flatten or remove them, and the next backup removes it)")]

@@ -54,9 +54,11 @@ public sealed partial class FlyingCircusSource : CephRbdSource
     public static new FlyingCircusSource Create(SourceConfig config, SourceContext context)
     {
         var token = config.Optional("consul_acl_token") is { Length: > 0 } t ? t : Environment.GetEnvironmentVariable("CONSUL_HTTP_TOKEN");
-        return new FlyingCircusSource(ImageFrom(config), config.Flag("full-always", false), config.Required("vm"), token,
+        var source = new FlyingCircusSource(ImageFrom(config), config.Flag("full-always", false), config.Required("vm"), token,
             ConsulKv.AddressFromEnvironment(Environment.GetEnvironmentVariable), CephClientOptions.FromEnvironment(),
             context.LoggerFactory, context.Time);
+        source.StartConnecting();
+        return source;
     }
 
     protected override async Task TakeSnapshotAsync(RbdImage head, string name, CancellationToken cancellationToken)

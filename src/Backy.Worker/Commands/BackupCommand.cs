@@ -19,6 +19,9 @@ public static class BackupCommand
             var config = ctx.Job.LoadConfig();
             var tagSet = ParseTags(parse.GetValue(tags) ?? "", config.Schedule, parse.GetValue(force));
             var source = SourceFactory.CreateDefault().Create(config.Source, new SourceContext(ctx.Job.Path, ctx.LoggerFactory, ctx.Time));
+            // A Ceph source starts connecting as it is made, beside the engine's start-up; this closes a connection
+            // that the backup never took (it failed first).
+            await using var connected = source as IAsyncDisposable;
             var settings = BackupSettings.Default with { Compression = config.Compression };
             await using var progress = ctx.StartProgress("backup");
             await new BackupEngine(ctx.Job, ctx.Logger, ctx.Time, settings) { Progress = progress.Sink }.BackupAsync(source, tagSet, token).ConfigureAwait(false);

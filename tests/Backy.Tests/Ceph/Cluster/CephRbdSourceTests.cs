@@ -35,6 +35,39 @@ public class CephRbdSourceTests
 
     [Test]
     [CancelAfter(120_000)]
+    public async Task A_connection_made_ahead_serves_the_next_snapshot_and_one_never_taken_is_closed(CancellationToken ct)
+    {
+        var image = await TestImages.CreateAsync("ahead", 8 * MiB, ct);
+        await using var source = Source(image);
+        source.StartConnecting();
+        while (!source.HasConnectionReady) await Task.Delay(20, ct);
+        await Backup(source, "a", null, true, ct);
+        Assert.That(source.HasConnectionReady, Is.False, "the snapshot took the connection");
+        // The next backup of the same source connects anew.
+        await Backup(source, "b", "a", true, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b" }));
+
+        // A connection that fails ahead fails the snapshot with the usual reason.
+        var missing = TestImages.NewName("ahead-missing");
+        await using var absent = Source(missing);
+        absent.StartConnecting();
+        var e = await Assert.ThrowsAsync<BackyException>(() => absent.OpenSnapshotAsync(new SnapshotRequest("r", null, false), ct));
+        Assert.That(e!.Message, Is.EqualTo($"cannot read source {missing}: pool or image does not exist"));
+
+        // Never taken (the backup failed before its snapshot): closed on dispose, failed or not.
+        var unused = Source(image);
+        unused.StartConnecting();
+        while (!unused.HasConnectionReady) await Task.Delay(20, ct);
+        await unused.DisposeAsync();
+        Assert.That(unused.HasConnectionReady, Is.False);
+        var failing = Source(missing);
+        failing.StartConnecting();
+        await failing.DisposeAsync();
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b" }), "no snapshot taken by a source that never opened one");
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
     public async Task Only_the_newest_backy_snapshot_remains_and_others_are_untouched(CancellationToken ct)
     {
         var image = await TestImages.CreateAsync("policy", 8 * MiB, ct);
