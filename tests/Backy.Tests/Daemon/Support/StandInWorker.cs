@@ -5,7 +5,7 @@ namespace Backy.Tests.Daemon.Support;
 /// it parses the daemon's real command line, records "start|end|term ACTION JOB PID TIME" lines into
 /// <see cref="RecordsPath"/> and, for backup, writes a complete <c>.rev</c> so that scheduling sees
 /// history. Per job directory: a file <c>fail</c> makes backup exit 1 ("source not ready"),
-/// <c>sleep</c> holds the backup that many seconds, <c>ignore-term</c> makes it ignore SIGTERM,
+/// <c>sleep</c> holds the backup that many seconds, <c>hold</c> holds it until the file is gone, <c>ignore-term</c> makes it ignore SIGTERM,
 /// <c>fail-expire</c> makes expire exit 1 (a run that fails after its backup), <c>term-delay</c> makes it take that many seconds to stop after SIGTERM (a real backup finishing its writes).
 /// </summary>
 public sealed class StandInWorker
@@ -39,6 +39,7 @@ public sealed class StandInWorker
         if [ "$action" = backup ]; then
           if [ -e "$B/fail" ]; then echo "source not ready: $B/fail exists" >&2; rec end; exit 1; fi
           if [ -e "$B/sleep" ]; then sleep "$(cat "$B/sleep")" & sp=$!; wait $sp; wait $sp; fi
+          while [ -e "$B/hold" ]; do sleep 0.05; done
           id=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
           printf 'uuid: %s\ntimestamp: %s\ntags: [%s]\nstats: {duration: 0.5}\n' "$id" "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$tags" > "$B/$id.rev"
         fi
