@@ -47,6 +47,8 @@ public sealed class ChunkedImage : IRevisionImage
         return true;
     }
 
+    public bool MayHaveParts => true;
+
     public int ReadPart(long block, int partSize, int index, Span<byte> destination)
     {
         if (_map.IsHole(block)) return -1;

@@ -39,4 +39,7 @@ public interface IRevisionImage : IDisposable
     /// (<see cref="ReadBlock"/>). Throws as <see cref="ReadBlock"/> does. Formats without parts need not implement it.
     /// </summary>
     int ReadPart(long block, int partSize, int index, Span<byte> destination) => -1;
+
+    /// <summary>False when no block can be read in parts (<see cref="ReadPart"/> is always -1): readers need not try.</summary>
+    bool MayHaveParts => false;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Backy.Storage.Chunks;
 using Backy.Storage.Images;
 using Backy.Storage.Jobs;
@@ -14,12 +15,27 @@ namespace Backy.Storage.Reading;
 /// backup, forget and expire run while the reader is open, and purge keeps the pinned chunks. Any format the one
 /// read path (<see cref="RevisionImages"/>) reads is served: ours, and the original's chunked and cowfile (whose
 /// old chunks the legacy purge and `upgrade` keep while pinned; a cowfile is kept by the open handle). Thread-safe.
+/// A small read of a block whose chunk is stored in parts (encoding 3, <see cref="ChunkParts"/>) decodes and checks
+/// only the parts it touches, cached as entries of their own, unless the whole block is cached already.
 /// </summary>
 public sealed class RevisionReader : IDisposable
 {
     private readonly IRevisionImage _image;
     private readonly BlockCache _cache;
     private readonly RevisionPin? _pin;
+    // Chunks found stored whole (encodings 0-2): their small reads go straight to the whole block. Bounded: cleared when full.
+    private readonly ConcurrentDictionary<StoredChunk, byte> _storedWhole = new();
+    private const int StoredWholeMemory = 65_536;
+
+    /// <summary>The part size read: what backup writes (<see cref="ChunkParts.DefaultPartSize"/>).</summary>
+    public const int PartSize = ChunkParts.DefaultPartSize;
+
+    /// <summary>
+    /// A read of at most this much of one block is served from parts: a 4 KiB read decodes 64 KiB instead of 4 MiB.
+    /// A larger one (nbdcopy asks for 256 KiB at a time) decodes the whole block: one read of the file, one decode,
+    /// which costs less per byte than many parts, and the block is then cached for the reads after it.
+    /// </summary>
+    public const int PartReadLimit = 2 * PartSize;
 
     private RevisionReader(Revision revision, IRevisionImage image, BlockCache cache, RevisionPin? pin)
     {
@@ -95,7 +111,7 @@ public sealed class RevisionReader : IDisposable
             var target = destination.Slice(done, n);
             if (_image.IsHole(block))
                 target.Clear();
-            else
+            else if (!TryReadParts(block, within, target))
             {
                 using var lease = Lease(block);
                 lease.Data.Slice(within, n).CopyTo(target);
@@ -135,13 +151,66 @@ public sealed class RevisionReader : IDisposable
         {
             return _cache.Get(chunk, buffer => _image.ReadBlock(block, buffer));
         }
-        catch (ChunkCorruptedException e)
-        {
-            var failure = new RevisionReadException(Revision.Id, block, block * BlockSize, chunk, e.Message, e);
-            ReadFailed?.Invoke(failure);
-            throw failure;
-        }
+        catch (ChunkCorruptedException e) { throw Failed(block, chunk, e); }
     }
+
+    private RevisionReadException Failed(long block, BlockKey chunk, ChunkCorruptedException e)
+    {
+        var failure = new RevisionReadException(Revision.Id, block, block * BlockSize, chunk, e.Message, e);
+        ReadFailed?.Invoke(failure);
+        return failure;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="target"/> from <paramref name="within"/> in a data block from the cached whole block or
+    /// from the parts it touches; false when the read is too large for parts or the chunk is stored whole (then the
+    /// caller reads the whole block, overwriting whatever this copied).
+    /// </summary>
+    private bool TryReadParts(long block, int within, Span<byte> target)
+    {
+        if (!_image.MayHaveParts || target.Length > PartReadLimit) return false;
+        if (_image.ChunkOf(block) is not { } chunk || _storedWhole.ContainsKey(chunk)) return false;
+        var whole = BlockKey.Of(chunk);
+        try
+        {
+            if (_cache.TryGet(whole, out var cached))
+            {
+                using (cached) cached.Data.Slice(within, target.Length).CopyTo(target);
+                return true;
+            }
+        }
+        catch (ChunkCorruptedException e) { throw Failed(block, whole, e); }
+        var done = 0;
+        while (done < target.Length)
+        {
+            var at = within + done;
+            var part = at / PartSize;
+            var from = at - part * PartSize;
+            var n = Math.Min(target.Length - done, PartSize - from);
+            var key = BlockKey.PartOf(chunk, part);
+            BlockCache.Lease lease;
+            try
+            {
+                lease = _cache.Get(key, PartSize, buffer =>
+                {
+                    if (_image.ReadPart(block, PartSize, part, buffer) < 0) throw new StoredWholeSignal();
+                });
+            }
+            catch (StoredWholeSignal)
+            {
+                if (_storedWhole.Count >= StoredWholeMemory) _storedWhole.Clear();
+                _storedWhole.TryAdd(chunk, 0);
+                return false;
+            }
+            catch (ChunkCorruptedException e) { throw Failed(block, key, e); }
+            using (lease) lease.Data.Slice(from, n).CopyTo(target.Slice(done, n));
+            done += n;
+        }
+        return true;
+    }
+
+    /// <summary>A part read found the chunk stored whole (once per chunk: then it is remembered).</summary>
+    private sealed class StoredWholeSignal : Exception;
 
     /// <summary>Releases the pin. The chunk map goes with the reader.</summary>
     public void Dispose()

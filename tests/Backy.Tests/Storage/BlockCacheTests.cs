@@ -114,4 +114,33 @@ public class BlockCacheTests
 
         Assert.That(cache.Hits, Is.EqualTo(1L), "2 stayed for its reader");
     }
+
+    [Test]
+    public void Parts_and_whole_blocks_share_one_budget_least_recently_used_first()
+    {
+        var cache = new BlockCache(4, blockSize: 4096); // 16 KiB
+        BlockKey Part(int n) => BlockKey.PartOf(Id(100).Chunk!.Value, n);
+        for (var i = 0; i < 16; i++) cache.Get(Part(i), 1024, b => b.AsSpan().Fill((byte)i)).Dispose();
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(16 * 1024));
+
+        cache.Get(Id(1), b => b.AsSpan().Fill(1)).Dispose();
+        Assert.That(cache.AllocatedBytes, Is.LessThanOrEqualTo(cache.BudgetBytes));
+        Assert.That(cache.TryGet(Id(1), out var whole), Is.True);
+        whole.Dispose();
+        Assert.That(cache.TryGet(Part(0), out _), Is.False, "the oldest parts made room");
+        Assert.That(cache.TryGet(Part(15), out var recent), Is.True);
+        Assert.That(recent.Data[0], Is.EqualTo(15));
+        recent.Dispose();
+
+        for (var i = 2; i <= 5; i++) cache.Get(Id(i), b => b.AsSpan().Fill((byte)i)).Dispose();
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
+        Assert.That(Enumerable.Range(0, 16).Count(i => cache.TryGet(Part(i), out _)), Is.Zero, "four whole blocks fill the budget");
+
+        // Every cached buffer held: a part goes to a buffer of its own, outside the budget, and is not cached.
+        var held = Enumerable.Range(2, 4).Select(i => cache.Get(Id(i), _ => Assert.Fail("cached"))).ToList();
+        using (var extra = cache.Get(Part(20), 1024, b => b.AsSpan().Fill(20))) Assert.That(extra.Data[0], Is.EqualTo(20));
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
+        Assert.That(cache.TryGet(Part(20), out _), Is.False);
+        held.ForEach(l => l.Dispose());
+    }
 }
