@@ -11,11 +11,13 @@ namespace Backy.Copies.S3;
 
 /// <summary>
 /// <see cref="IObjectStore"/> on S3 (AWS, Ceph RGW, any S3-compatible store) through AWSSDK.S3, path-style.
-/// Every PUT carries Content-MD5 (over HTTPS the body is sent as UNSIGNED-PAYLOAD, the MD5 header signed), so the
-/// store rejects an object damaged on the way; the SDK's newer default
-/// checksums (CRC trailers in aws-chunked bodies) are switched to "when required", because RGW 16 and other
-/// S3-compatible stores reject or ignore them. Errors become one <see cref="BackyException"/> line naming the
-/// object and the store's reason; the secret never appears in one.
+/// Every PUT carries a checksum of its body that the store verifies, so it rejects an object damaged on the way:
+/// over HTTPS Content-MD5 with the body sent as UNSIGNED-PAYLOAD; over plain http the SigV4 signature's payload hash
+/// (x-amz-content-sha256, which the store must recompute to check the signature; SHA-256 runs at twice MD5's speed with
+/// SHA extensions, and a second pass with MD5 would check the same bytes again). The SDK's newer default checksums
+/// (CRC trailers in aws-chunked bodies) are switched to "when required", because RGW 16 and other S3-compatible
+/// stores reject or ignore them. Errors become one <see cref="BackyException"/> line naming the object and the
+/// store's reason; the secret never appears in one.
 /// </summary>
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
@@ -26,6 +28,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     public IAmazonS3 Client => _client;
 
     public S3ObjectStore(string? endpoint, string region, string accessKey, string secretKey, string bucket)
+        : this(endpoint, region, accessKey, secretKey, bucket, null) { }
+
+    /// <param name="wrapHandler">Tests only: wraps the HTTP handler (to damage bodies on the way).</param>
+    internal S3ObjectStore(string? endpoint, string region, string accessKey, string secretKey, string bucket,
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler)
     {
         Bucket = bucket;
         var config = new AmazonS3Config
@@ -33,9 +40,10 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             ForcePathStyle = true,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            // The copy runs 8 requests at once; the default connection limit would serialise them.
-            MaxConnectionsPerServer = 32,
-            Timeout = TimeSpan.FromMinutes(2),
+            // Connections, timeouts and Expect: 100-continue are ours (S3HttpClientFactory); with an idle timeout
+            // of 10 s and the SDK's two retries, a store that never answers fails a request in ~30 s.
+            HttpClientFactory = new S3HttpClientFactory(endpoint ?? "s3." + region + ".amazonaws.com", wrapHandler),
+            MaxErrorRetry = 2,
         };
         _https = endpoint is null || endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         if (endpoint is not null)
@@ -52,7 +60,6 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, DateTimeOffset? lockUntil, CancellationToken cancellationToken)
     {
-        var md5 = Convert.ToBase64String(MD5.HashData(content.Span));
         var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(content.ToArray(), writable: false);
@@ -61,7 +68,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             BucketName = Bucket,
             Key = key,
             InputStream = stream,
-            MD5Digest = md5,
+            // Over http the signed payload hash is the checksum the store checks (see the class comment); S3 demands
+            // Content-MD5 (or a checksum header) on every PUT with Object Lock parameters, so those carry it anyway.
+            MD5Digest = _https || lockUntil is not null ? Convert.ToBase64String(MD5.HashData(content.Span)) : null,
             UseChunkEncoding = false,
             // Over HTTPS, UNSIGNED-PAYLOAD: the signature covers the headers (Content-MD5 among them) but not a
             // SHA-256 of the body, which the SDK would compute and the store compute again to check it: a pass over
@@ -94,6 +103,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         if (response is null) return null;
         if (response.ContentLength > destination.Length)
             throw new BackyException($"{Describe(key)} is too large ({response.ContentLength} bytes, at most {destination.Length} expected)");
+        // The SDK wraps the body of a GetObject in an MD5 stream that checks it against the ETag, with its own managed
+        // MD5: a quarter of a restore's CPU. Chunk readers check more than that themselves (every chunk decodes and
+        // hashes to its id, an encrypted one authenticates), so they read the body beneath it.
+        var body = response.ResponseStream is Amazon.Runtime.Internal.Util.WrapperStream wrapper
+            ? wrapper.GetNonWrapperBaseStream() : response.ResponseStream;
         return await Call("GET", key, async () =>
         {
             var read = 0;
@@ -102,11 +116,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
                 if (read == destination.Length)
                 {
                     // Exactly full: anything more means the object is larger than it claimed.
-                    if (await response.ResponseStream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
+                    if (await body.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0)
                         throw new BackyException($"{Describe(key)} is larger than {destination.Length} bytes");
                     return read;
                 }
-                var n = await response.ResponseStream.ReadAsync(destination[read..], cancellationToken).ConfigureAwait(false);
+                var n = await body.ReadAsync(destination[read..], cancellationToken).ConfigureAwait(false);
                 if (n == 0) return read;
                 read += n;
             }
@@ -185,10 +199,18 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     {
         var reason = e switch
         {
+            _ when Timeout(e) is { } timeout => timeout.Message,
             AmazonS3Exception s3 => $"{(int)s3.StatusCode} {s3.ErrorCode}{(string.IsNullOrEmpty(s3.Message) ? "" : ": " + s3.Message)}",
             _ => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message,
         };
         return new BackyException($"{verb} {Describe(key)} failed - {reason}", e);
+    }
+
+    private static S3TimeoutException? Timeout(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is S3TimeoutException t) return t;
+        return null;
     }
 
     public void Dispose() => _client.Dispose();

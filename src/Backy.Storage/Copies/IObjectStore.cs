@@ -23,7 +23,8 @@ public interface IObjectStore
 
     /// <summary>
     /// Reads the object into <paramref name="destination"/> (bounded memory for chunks) and returns its length,
-    /// or null when there is none. An object larger than the buffer is an error naming it.
+    /// or null when there is none. An object larger than the buffer is an error naming it. For content the caller
+    /// checks itself (chunks): an implementation may skip the transport's own check of the body.
     /// </summary>
     Task<int?> GetIntoAsync(string key, Memory<byte> destination, CancellationToken cancellationToken);
 
