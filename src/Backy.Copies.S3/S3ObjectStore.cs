@@ -44,6 +44,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             // of 10 s and the SDK's two retries, a store that never answers fails a request in ~30 s.
             HttpClientFactory = new S3HttpClientFactory(endpoint ?? "s3." + region + ".amazonaws.com", wrapHandler),
             MaxErrorRetry = 2,
+            // The SDK copies a PUT body to the connection through this buffer (8 KiB by default: ~340 writes and
+            // socket sends per chunk object); a chunk object goes in a few writes with 256 KiB.
+            BufferSize = 256 << 10,
         };
         _https = endpoint is null || endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         if (endpoint is not null)
