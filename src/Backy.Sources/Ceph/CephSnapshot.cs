@@ -25,13 +25,15 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
     private readonly SnapshotRequest _request;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<RbdSnapshot> _snapshots;
-    private Task? _olderRemoved;
+    private readonly Task? _staleRemoved;
     private bool _closed;
 
     /// <param name="snapshots">The image's snapshots right after this one was taken.</param>
+    /// <param name="staleRemoved">The removal of the older snapshots, started beside the create (or null).</param>
     public CephSnapshot(CephRbdSource source, RbdSession session, RbdImage image, string name, IReadOnlyList<RbdSnapshot> snapshots,
-        SnapshotRequest request, ILogger logger)
+        SnapshotRequest request, Task? staleRemoved, ILogger logger)
     {
+        _staleRemoved = staleRemoved;
         _source = source;
         _session = session;
         _image = image;
@@ -75,23 +77,15 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
         return _image.ReadAsync(offset, buffer);
     }
 
-    /// <summary>The data are stored: remove the older backy snapshots in the background (see <see cref="CephRbdSource.RemoveOlderSnapshots"/>).</summary>
-    public void DataStored() =>
-        _olderRemoved ??= Task.Run(() => _source.RemoveOlderSnapshots(_session.Head, _name, _snapshots));
-
     public async Task CompleteAsync(bool success, CancellationToken cancellationToken)
     {
         // Close the snapshot's handle before removing the snapshot it has open.
         _image.Dispose();
         try
         {
-            if (_olderRemoved is { } older)
-            {
-                await WaitForOlderRemovedAsync(older).ConfigureAwait(false);
-                if (!success || _source.FullAlways) _source.RemoveQuietly(_session.Head, _name);
-            }
-            else
-                _source.CleanUpSnapshots(_session.Head, _name, success, _snapshots);
+            if (_staleRemoved is { } stale) await WaitQuietlyAsync(stale, _source, _logger).ConfigureAwait(false);
+            // Success keeps this snapshot for the next diff; the parent's goes at the next backup (CephRbdSource.RemoveStaleSnapshots).
+            if (!success || _source.FullAlways) _source.RemoveQuietly(_session.Head, _name);
         }
         finally
         {
@@ -99,11 +93,11 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
         }
     }
 
-    // RemoveOlderSnapshots logs its failures and throws nothing the backup should see; a surprise is logged, not lost.
-    private async Task WaitForOlderRemovedAsync(Task older)
+    // RemoveStaleSnapshots logs its failures and throws nothing the backup should see; a surprise is logged, not lost.
+    internal static async Task WaitQuietlyAsync(Task removal, CephRbdSource source, ILogger logger)
     {
-        try { await older.ConfigureAwait(false); }
-        catch (Exception e) { LogOlderRemovalFailed(_logger, _source.Image.ToString(), e.Message); }
+        try { await removal.ConfigureAwait(false); }
+        catch (Exception e) { LogOlderRemovalFailed(logger, source.Image.ToString(), e.Message); }
     }
 
     public ValueTask DisposeAsync() => new(CloseAsync());
@@ -113,7 +107,7 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
         if (_closed) return;
         _closed = true;
         // The background removals use the head handle: never close it under them.
-        if (_olderRemoved is { } older) await WaitForOlderRemovedAsync(older).ConfigureAwait(false);
+        if (_staleRemoved is { } stale) await WaitQuietlyAsync(stale, _source, _logger).ConfigureAwait(false);
         _image.Dispose();
         _session.Dispose();
     }

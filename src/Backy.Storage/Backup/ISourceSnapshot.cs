@@ -69,8 +69,7 @@ public interface ISourceSnapshot : IAsyncDisposable
     /// <summary>
     /// Called once the revision's data are stored (every chunk committed), before the chunk map is written and the
     /// verification runs. A source may start, in the background, cleanup that success needs anyway and that costs
-    /// only time if the backup fails after all (Ceph: removing the older <c>backy-*</c> snapshots; the next backup
-    /// then reads in full). <see cref="CompleteAsync"/> waits for it. The default does nothing.
+    /// only time if the backup fails after all. <see cref="CompleteAsync"/> waits for it. The default does nothing.
     /// </summary>
     void DataStored() { }
 

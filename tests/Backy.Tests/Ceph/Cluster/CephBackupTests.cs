@@ -63,7 +63,8 @@ public class CephBackupTests
         Assert.That(await job.RestoreAsync(first, ct), Is.Not.EqualTo(expected), "the first revision keeps the old content");
         var newChunks = job.ChunkFiles().Except(chunksBefore).ToArray();
         Assert.That(newChunks, Has.Length.EqualTo(3), "blocks 0, 1 and 3 changed; nothing else may produce a chunk");
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { CephRbdSource.SnapshotName(second.Id), "operator" }));
+        // The parent's snapshot stays until the next backup, which removes it while it takes its own.
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { CephRbdSource.SnapshotName(first.Id), CephRbdSource.SnapshotName(second.Id), "operator" }.Order(StringComparer.Ordinal)));
     }
 
     [Test]
@@ -133,29 +134,30 @@ public class CephBackupTests
     {
         var (image, _) = await SeededImageAsync("prot", ct);
         using var job = new CephJob(image);
+        string[] Snaps(params Backy.Storage.Revisions.Revision[] revisions) => [.. revisions.Select(r => CephRbdSource.SnapshotName(r.Id)).Order(StringComparer.Ordinal)];
         var first = await job.BackupAsync(ct);
-        var firstSnap = CephRbdSource.SnapshotName(first.Id);
-        // An operator protects the snapshot without cloning it: the next backup lifts the protection and removes it.
-        await TestImages.RbdAsync(ct, "snap", "protect", image.At(firstSnap));
         var second = await job.BackupAsync(ct);
-        var secondSnap = CephRbdSource.SnapshotName(second.Id);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { secondSnap }));
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(Snaps(first, second)));
+        // An operator protects the old snapshot without cloning it: the next backup lifts the protection and removes it.
+        await TestImages.RbdAsync(ct, "snap", "protect", image.At(CephRbdSource.SnapshotName(first.Id)));
+        var third = await job.BackupAsync(ct);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(Snaps(second, third)));
 
         // Protected and cloned (format 1 clone: needs the protection): the snapshot stays, the backup succeeds.
+        var secondSnap = CephRbdSource.SnapshotName(second.Id);
         var clone = TestImages.NewName("protclone");
         await TestImages.RbdAsync(ct, "snap", "protect", image.At(secondSnap));
         await TestImages.RbdAsync(ct, "clone", "--rbd-default-clone-format", "1", image.At(secondSnap), clone.ToString());
-        var third = await job.BackupAsync(ct);
-        var thirdSnap = CephRbdSource.SnapshotName(third.Id);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { secondSnap, thirdSnap }.Order(StringComparer.Ordinal)));
+        var fourth = await job.BackupAsync(ct);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(Snaps(second, third, fourth)));
         Assert.That(job.Log, Does.Contain($"kept snapshot {image.At(secondSnap)}: it is protected and has clones"));
         Assert.That(await TestImages.ExportHeadAsync(clone, ct), Is.EqualTo(await TestImages.ExportAsync(image, secondSnap, ct)), "the clone still reads");
 
-        // Clone gone: the next backup removes the snapshot (and the third's, keeping only its own).
+        // Clone gone: the next backup removes the snapshot (and the third's, keeping its parent's and its own).
         await TestImages.RbdAsync(ct, "rm", "--no-progress", clone.ToString());
-        var fourth = await job.BackupAsync(ct);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { CephRbdSource.SnapshotName(fourth.Id) }));
-        Assert.That(await job.RestoreAsync(fourth, ct), Is.EqualTo(await TestImages.ExportAsync(image, CephRbdSource.SnapshotName(fourth.Id), ct)));
+        var fifth = await job.BackupAsync(ct);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(Snaps(fourth, fifth)));
+        Assert.That(await job.RestoreAsync(fifth, ct), Is.EqualTo(await TestImages.ExportAsync(image, CephRbdSource.SnapshotName(fifth.Id), ct)));
     }
 
     [Test]

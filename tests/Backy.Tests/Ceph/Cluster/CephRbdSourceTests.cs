@@ -45,7 +45,7 @@ public class CephRbdSourceTests
         Assert.That(source.HasConnectionReady, Is.False, "the snapshot took the connection");
         // The next backup of the same source connects anew.
         await Backup(source, "b", "a", true, ct, expectDiff: true);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b" }));
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-a", "backy-b" }));
 
         // A connection that fails ahead fails the snapshot with the usual reason.
         var missing = TestImages.NewName("ahead-missing");
@@ -63,12 +63,12 @@ public class CephRbdSourceTests
         var failing = Source(missing);
         failing.StartConnecting();
         await failing.DisposeAsync();
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b" }), "no snapshot taken by a source that never opened one");
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-a", "backy-b" }), "no snapshot taken or removed by a source that never opened one");
     }
 
     [Test]
     [CancelAfter(120_000)]
-    public async Task Only_the_newest_backy_snapshot_remains_and_others_are_untouched(CancellationToken ct)
+    public async Task The_newest_backy_snapshot_and_its_parents_remain_and_others_are_untouched(CancellationToken ct)
     {
         var image = await TestImages.CreateAsync("policy", 8 * MiB, ct);
         await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("operator-snap"));
@@ -78,54 +78,55 @@ public class CephRbdSourceTests
         await Backup(source, "a", null, true, ct);
         Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-a", "backyish", "operator-snap" }));
         await Backup(source, "b", "a", true, ct, expectDiff: true);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backyish", "operator-snap" }));
-        // A failed backup drops only its own snapshot: the parent's still serves the next diff.
-        await Backup(source, "c", "b", false, ct, expectDiff: true);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backyish", "operator-snap" }));
-        await Backup(source, "d", "b", true, ct, expectDiff: true);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-d", "backyish", "operator-snap" }));
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-a", "backy-b", "backyish", "operator-snap" }));
+        await Backup(source, "c", "b", true, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backy-c", "backyish", "operator-snap" }));
+        // A failed backup drops its own snapshot; the parent's still serves the next diff.
+        await Backup(source, "d", "c", false, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-c", "backyish", "operator-snap" }));
+        await Backup(source, "e", "c", true, ct, expectDiff: true);
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-c", "backy-e", "backyish", "operator-snap" }));
     }
 
     [Test]
     [CancelAfter(120_000)]
-    public async Task Once_the_data_are_stored_the_older_snapshots_go_in_the_background_and_a_later_failure_costs_the_diff(CancellationToken ct)
+    public async Task The_older_snapshots_go_while_the_new_one_is_taken_and_the_backup_waits_for_them(CancellationToken ct)
     {
         var image = await TestImages.CreateAsync("early", 8 * MiB, ct);
         await TestImages.WriteAsync(image, 8 * MiB, ct, (MiB, TestImages.Random(MiB, 7), 0));
         await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("operator-snap"));
         var source = Source(image);
         await Backup(source, "a", null, true, ct);
+        await Backup(source, "b", "a", true, ct, expectDiff: true);
+        // Left behind by a backup that died (its revision is gone): stale like backy-a.
+        await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("backy-crashed"));
 
-        await using (var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("b", "a", AllowDiff: true), ct))
+        await using (var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("c", "b", AllowDiff: true), ct))
         {
+            // Going in the background while this backup reads its own snapshot (and the parent's, for the diff).
+            while ((await Snapshots(image, ct)).Any(s => s is "backy-a" or "backy-crashed")) await Task.Delay(50, ct);
+            Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backy-c", "operator-snap" }));
             await using (var diff = await snapshot.OpenDiffAsync(ct)) Assert.That(diff, Is.Not.Null);
-            snapshot.DataStored();
-            // The parent's snapshot goes while this backup still reads its own (the verification's reads).
-            while ((await Snapshots(image, ct)).Contains("backy-a")) await Task.Delay(50, ct);
-            Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "operator-snap" }));
             var block = new byte[MiB];
             Assert.That(await snapshot.ReadAtAsync(MiB, block, ct), Is.EqualTo(MiB));
             Assert.That(block, Is.EqualTo(TestImages.Random(MiB, 7)));
-            // The backup fails after all: its own snapshot goes too.
-            await snapshot.CompleteAsync(false, ct);
+            await snapshot.CompleteAsync(true, ct);
         }
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "operator-snap" }));
-        // The next backup of the same parent finds no snapshot to diff from: a full read, still correct.
-        await Backup(source, "c", "a", true, ct, expectDiff: false);
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-c", "operator-snap" }));
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-b", "backy-c", "operator-snap" }));
 
-        // Success after the early start: exactly the newest remains (full-always: none).
+        // Completed at once, before the removal could have finished: the backup still ends only after it.
+        await TestImages.RbdAsync(ct, "snap", "create", "--no-progress", image.At("backy-crashed2"));
         await using (var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("d", "c", AllowDiff: true), ct))
-        {
-            snapshot.DataStored();
             await snapshot.CompleteAsync(true, ct);
-        }
-        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-d", "operator-snap" }));
-        await using (var snapshot = await Source(image, fullAlways: true).OpenSnapshotAsync(new SnapshotRequest("e", "d", AllowDiff: true), ct))
-        {
-            snapshot.DataStored();
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-c", "backy-d", "operator-snap" }));
+
+        // Without a diff (a distrusted revision) the parent's snapshot is of no use: it goes too.
+        await using (var snapshot = await source.OpenSnapshotAsync(new SnapshotRequest("e", "d", AllowDiff: false), ct))
             await snapshot.CompleteAsync(true, ct);
-        }
+        Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "backy-e", "operator-snap" }));
+        // full-always: every backy snapshot goes, its own at the end.
+        await using (var snapshot = await Source(image, fullAlways: true).OpenSnapshotAsync(new SnapshotRequest("f", "e", AllowDiff: true), ct))
+            await snapshot.CompleteAsync(true, ct);
         Assert.That(await Snapshots(image, ct), Is.EqualTo(new[] { "operator-snap" }));
     }
 
