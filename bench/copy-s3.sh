@@ -2,7 +2,9 @@
 # Off-site copy benchmark: `backy copy` and `restore --from` against rclone on the same radosgw, one run.
 #
 #   bench/copy-s3.sh [SIZE_MIB] [ROUNDS]   (defaults 512, 3; results in bench/out/copy/results.tsv;
-#                                          BACKY_BIN=DIR uses that scripts/publish output instead of building)
+#                                          BACKY_BIN=DIR uses that scripts/publish output instead of building;
+#                                          BACKY_BASE_BIN=DIR also runs that build's copy and restore in every
+#                                          round, e.g. main before a change, for before/after in one run)
 #
 # On a throwaway single-node Ceph with radosgw (scripts/ceph-cluster start + rgw, memstore), an image from
 # make-image.py (30 % holes, 40 % text, 30 % random), one local backup, then ROUNDS interleaved rounds of:
@@ -10,6 +12,7 @@
 #   backy-copy      backy copy of the same job into another fresh bucket (full copy, local record removed)
 #   rclone-cat      rclone cat of every chunk object backy copy stored, to /dev/null (the download limit)
 #   restore-from    backy restore --from s3://... - into /dev/null (streams every block, holes as zeros)
+#   base-copy, base-restore-from   the same with BACKY_BASE_BIN's build (when set)
 #   (the round's buckets are removed again: memstore keeps everything in memory)
 # and once at the end backy-copy-inc: backy copy after 400 random 4 KiB writes and a backup (incremental).
 # Every step records wall, user and system seconds (/usr/bin/time) and the radosgw's CPU seconds during the step;
@@ -76,13 +79,23 @@ step() { # step NAME ROUND COMMAND...: wall, user, sys seconds and the radosgw's
 for round in $(seq 1 "$rounds"); do
   rclone mkdir "rgw:bench-rclone-$round"
   rclone mkdir "rgw:bench-backy-$round"
+  step rclone-copy "$round" command rclone --config "$rc" copy --transfers 8 "$job" "rgw:bench-rclone-$round/job"
+  if [ -n "${BACKY_BASE_BIN:-}" ]; then
+    rclone mkdir "rgw:bench-base-$round"
+    config "bench-base-$round"
+    rm -rf "$job/copies"
+    step base-copy "$round" "$BACKY_BASE_BIN/backy" -b "$job" copy
+  fi
   config "bench-backy-$round"
   rm -rf "$job/copies"
-  step rclone-copy "$round" command rclone --config "$rc" copy --transfers 8 "$job" "rgw:bench-rclone-$round/job"
   step backy-copy "$round" "$backy" -b "$job" copy
   step rclone-cat "$round" command rclone --config "$rc" cat "rgw:bench-backy-$round/job/chunks"
   step restore-from "$round" "$backy" restore --from "s3://bench-backy-$round/job" -
-  if [ "$round" -lt "$rounds" ]; then rclone purge "rgw:bench-rclone-$round"; rclone purge "rgw:bench-backy-$round"; fi
+  [ -z "${BACKY_BASE_BIN:-}" ] || step base-restore-from "$round" "$BACKY_BASE_BIN/backy" restore --from "s3://bench-backy-$round/job" -
+  if [ "$round" -lt "$rounds" ]; then
+    rclone purge "rgw:bench-rclone-$round"; rclone purge "rgw:bench-backy-$round"
+    [ -z "${BACKY_BASE_BIN:-}" ] || rclone purge "rgw:bench-base-$round"
+  fi
 done
 $py "$here/make-image.py" --mutate "$out/image.raw" 2
 "$backy" -b "$job" backup daily 2>/dev/null
@@ -101,6 +114,11 @@ print(f"backy copy / rclone copy (wall time): {med(lambda r: w('backy-copy', r) 
 print(f"  client CPU s backy / rclone: {med(lambda r: cpu('backy-copy', r)):.2f} / {med(lambda r: cpu('rclone-copy', r)):.2f}; radosgw CPU s: {med(lambda r: rgw('backy-copy', r)):.2f} / {med(lambda r: rgw('rclone-copy', r)):.2f}")
 print(f"restore --from / rclone cat (wall time): {med(lambda r: w('restore-from', r) / w('rclone-cat', r)):.2f}x (throughput {med(lambda r: w('rclone-cat', r) / w('restore-from', r)):.2f}x)")
 print(f"  client CPU s backy / rclone: {med(lambda r: cpu('restore-from', r)):.2f} / {med(lambda r: cpu('rclone-cat', r)):.2f}; radosgw CPU s: {med(lambda r: rgw('restore-from', r)):.2f} / {med(lambda r: rgw('rclone-cat', r)):.2f}")
+if ('base-copy', rounds[0]) in by:
+    print(f"base (BACKY_BASE_BIN) copy / rclone copy (wall time): {med(lambda r: w('base-copy', r) / w('rclone-copy', r)):.2f}x; client CPU s {med(lambda r: cpu('base-copy', r)):.2f}")
+    print(f"base restore --from / rclone cat (wall time): {med(lambda r: w('base-restore-from', r) / w('rclone-cat', r)):.2f}x; client CPU s {med(lambda r: cpu('base-restore-from', r)):.2f}")
+print("per round, copy / rclone copy: " + ", ".join(f"{w('backy-copy', r) / w('rclone-copy', r):.2f}" for r in rounds)
+      + "; restore --from / rclone cat: " + ", ".join(f"{w('restore-from', r) / w('rclone-cat', r):.2f}" for r in rounds))
 last = rounds[-1]
 print(f"incremental / full copy (wall time): {w('backy-copy-inc', last) / w('backy-copy', last):.2f}")
 PY

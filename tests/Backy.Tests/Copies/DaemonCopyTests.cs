@@ -18,7 +18,7 @@ public class DaemonCopyTests
 
     private sealed record Ports(int Api, int Metrics);
 
-    private static void WriteConfig(DaemonTestBed bed, Ports ports, string image, string bucket, string interval, string secret) =>
+    private static void WriteConfig(DaemonTestBed bed, Ports ports, string image, string bucket, string interval, string secret, string? endpoint = null) =>
         File.WriteAllText(bed.ConfigPath, $$$"""
             global: {base-dir: {{{bed.BaseDir}}}}
             api:
@@ -32,7 +32,7 @@ public class DaemonCopyTests
             schedules:
               s: {often: {interval: {{{interval}}}, keep: 100}}
             copies:
-              offsite: {type: s3, endpoint: "{{{RgwFixture.Endpoint}}}", bucket: {{{bucket}}}, prefix: site/, region: default, access-key: {{{RgwFixture.AccessKey}}}, secret-key: "{{{secret}}}"}
+              offsite: {type: s3, endpoint: "{{{endpoint ?? RgwFixture.Endpoint}}}", bucket: {{{bucket}}}, prefix: site/, region: default, access-key: {{{RgwFixture.AccessKey}}}, secret-key: "{{{secret}}}"}
             jobs:
               vm: {schedule: s, source: {type: file, filename: {{{image}}}}, copies: [offsite]}
             """);
@@ -155,5 +155,35 @@ public class DaemonCopyTests
         var after = bed.Log[before..];
         Assert.That(after, Does.Contain("copy of vm to offsite skipped: 12 failed attempt(s) in a row"));
         Assert.That(after, Does.Not.Contain("copy of vm failed"), "no attempt while backed off");
+    }
+
+    [Test, CancelAfter(300_000)]
+    public async Task A_target_that_accepts_connections_and_never_answers_fails_the_copy_naming_it_and_the_backup_succeeds(CancellationToken ct)
+    {
+        await using var bed = new DaemonTestBed();
+        using var silent = new SilentListener();
+        var image = Path.Combine(bed.Root, "vm.img");
+        var data = new byte[5 << 20];
+        new Random(23).NextBytes(data);
+        File.WriteAllBytes(image, data);
+        var ports = new Ports(ApiHarness.FreePort(), ApiHarness.FreePort());
+        WriteConfig(bed, ports, image, "silent", "1h", "secret", silent.Endpoint);
+        await using var daemon = Start(bed);
+        while ((await Client(bed, ct, "run", "vm")).ExitCode != 0)
+        {
+            Assert.That(daemon.HasExited, Is.False, daemon.Stderr);
+            await Task.Delay(200, ct);
+        }
+        // Without the idle timeout the worker held the run for the SDK's 2 min per attempt, 3 attempts (WaitAsync
+        // gives up after 3 min).
+        await WaitAsync(bed, daemon, () => bed.Log.Contains("vm: finished"), ct);
+        var log = bed.Log;
+        Assert.That(log, Does.Contain("copy of vm failed (the backup is not affected)"));
+        Assert.That(log, Does.Contain($"{silent.Endpoint} has not answered for 10 s"));
+        Assert.That(log, Does.Not.Contain("vm: failed"));
+        Assert.That(silent.Accepted, Is.GreaterThanOrEqualTo(1));
+        Assert.That(new Backy.Storage.Jobs.JobDirectory(bed.JobDir("vm")).CompleteRevisions(), Has.Count.EqualTo(1), "the backup went in");
+        Assert.That(CopyStatusFile.TryRead(bed.JobDir("vm"), "offsite")!.LastError, Does.Contain(silent.Endpoint));
+        await StopAsync(daemon, ct);
     }
 }
