@@ -17,8 +17,9 @@ namespace Backy.Storage.Chunks;
 ///  8+16n       the parts' stored bytes, in order
 /// </code>
 /// The chunk's name still checks the whole block (every whole read re-hashes it); a part's checksum checks a part
-/// read alone. A whole decode checks both, so that verify, copy and backup's check find a chunk whose part table is
-/// damaged (a part read would fail on it) even when the block itself decodes right.
+/// read alone. A deep whole decode (verify, copy, backup's check) checks both, so that it finds a chunk whose part
+/// table is damaged (a part read would fail on it) even when the block itself decodes right; restore's whole decode
+/// skips the parts' checksums (its block is proven by its name, and they cost a fifth of the decode).
 /// A part is stored raw when its compression saves less than 1/16 of it.
 /// </summary>
 public static class ChunkParts
@@ -143,8 +144,9 @@ public static class ChunkParts
         }
     }
 
-    /// <summary>Decodes every part of <paramref name="payload"/> into <paramref name="destination"/>[..blockLength], checking each; null or the reason.</summary>
-    public static string? DecodeAll(ReadOnlySpan<byte> payload, int blockLength, Span<byte> destination)
+    /// <summary>Decodes every part of <paramref name="payload"/> into <paramref name="destination"/>[..blockLength],
+    /// checking each part's checksum when <paramref name="checkParts"/>; null or the reason.</summary>
+    public static string? DecodeAll(ReadOnlySpan<byte> payload, int blockLength, Span<byte> destination, bool checkParts = true)
     {
         var bad = Table.TryRead(payload, payload.Length, blockLength, out var table);
         if (bad is not null) return bad;
@@ -152,7 +154,7 @@ public static class ChunkParts
         for (var i = 0; i < table.Count; i++)
         {
             var stored = table.StoredLength(i);
-            var problem = DecodePart(table, i, payload.Slice(at, stored), destination.Slice(i * table.PartSize, table.LengthOf(i, blockLength)));
+            var problem = DecodePart(table, i, payload.Slice(at, stored), destination.Slice(i * table.PartSize, table.LengthOf(i, blockLength)), checkParts);
             if (problem is not null) return problem;
             at += stored;
         }
@@ -160,7 +162,7 @@ public static class ChunkParts
     }
 
     /// <summary>Decodes part <paramref name="i"/> from its stored bytes into exactly <paramref name="destination"/> and checks its checksum; null or the reason.</summary>
-    public static string? DecodePart(Table table, int i, ReadOnlySpan<byte> stored, Span<byte> destination)
+    public static string? DecodePart(Table table, int i, ReadOnlySpan<byte> stored, Span<byte> destination, bool check = true)
     {
         switch (table.Encoding(i))
         {
@@ -175,7 +177,7 @@ public static class ChunkParts
                 if (LZ4Codec.Decode(stored, destination) != destination.Length) return $"part {i}: bad LZ4 data";
                 break;
         }
-        if (XxHash3.HashToUInt64(destination) != table.Checksum(i))
+        if (check && XxHash3.HashToUInt64(destination) != table.Checksum(i))
             return $"part {i} (offset {(long)i * table.PartSize}) does not match its checksum";
         return null;
     }

@@ -38,7 +38,7 @@ public sealed partial class ChunkStore
     /// <see cref="CheckedAttribute"/> so that later checks need not decode it (best effort).
     /// </summary>
     public int ReadAndRecordChecked(ChunkId id, Span<byte> destination, byte[] scratch) =>
-        ReadCore(id, destination, scratch, record: true);
+        ReadCore(id, destination, scratch, record: true, deep: true);
 
     private static int ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> file)
     {

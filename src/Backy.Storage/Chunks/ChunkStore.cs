@@ -34,10 +34,12 @@ public sealed partial class ChunkStore
     /// <summary>
     /// Reads, decodes and checks a chunk into <paramref name="destination"/>; returns its length.
     /// Throws <see cref="ChunkCorruptedException"/> when the file is missing, malformed or does not hash to its name.
+    /// <paramref name="deep"/>: also check the checksum of every part of a chunk stored in parts (verify's reads);
+    /// without it the block is proven by its name alone (restore's).
     /// </summary>
-    public int Read(ChunkId id, Span<byte> destination, byte[] scratch) => ReadCore(id, destination, scratch, record: false);
+    public int Read(ChunkId id, Span<byte> destination, byte[] scratch, bool deep = false) => ReadCore(id, destination, scratch, record: false, deep);
 
-    private int ReadCore(ChunkId id, Span<byte> destination, byte[] scratch, bool record)
+    private int ReadCore(ChunkId id, Span<byte> destination, byte[] scratch, bool record, bool deep)
     {
         var path = PathOf(id);
         int length;
@@ -45,7 +47,7 @@ public sealed partial class ChunkStore
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             var fileLength = RandomAccess.GetLength(handle);
-            length = Decode(id, path, handle, fileLength, destination, scratch);
+            length = Decode(id, path, handle, fileLength, destination, scratch, deep);
             var actual = ChunkId.Of(destination[..length]);
             if (actual != id)
                 throw new ChunkCorruptedException(id, actual, path, $"content hashes to {actual}");
@@ -57,7 +59,7 @@ public sealed partial class ChunkStore
         return length;
     }
 
-    private static int Decode(ChunkId id, string path, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long fileLength, Span<byte> destination, byte[] scratch)
+    private static int Decode(ChunkId id, string path, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long fileLength, Span<byte> destination, byte[] scratch, bool deep)
     {
         if (fileLength > scratch.Length)
             throw new ChunkCorruptedException(id, null, path, $"file too large ({fileLength} bytes)");
@@ -69,14 +71,16 @@ public sealed partial class ChunkStore
             if (n == 0) break;
             read += n;
         }
-        return DecodeImage(id, path, file[..read], destination);
+        return DecodeImage(id, path, file[..read], destination, deep);
     }
 
     /// <summary>
     /// Decodes a whole chunk file image (header and payload, as read from a file or an off-site copy) into
-    /// <paramref name="destination"/> and returns the block's length. Does not check the hash: callers do.
+    /// <paramref name="destination"/> and returns the block's length. Does not check the hash: callers do. Checks the
+    /// parts' checksums of a chunk stored in parts when <paramref name="deep"/> (the default: copies and readers of
+    /// copies check everything a later reader relies on).
     /// </summary>
-    public static int DecodeImage(ChunkId id, string pathForErrors, ReadOnlySpan<byte> file, Span<byte> destination)
+    public static int DecodeImage(ChunkId id, string pathForErrors, ReadOnlySpan<byte> file, Span<byte> destination, bool deep = true)
     {
         var path = pathForErrors;
         var read = file.Length;
@@ -90,7 +94,7 @@ public sealed partial class ChunkStore
         var body = file.Slice(ChunkFileFormat.HeaderSize, payload);
         if (encoding == ChunkFileFormat.EncodingParts)
         {
-            var problem = ChunkParts.DecodeAll(body, length, destination);
+            var problem = ChunkParts.DecodeAll(body, length, destination, checkParts: deep);
             if (problem is not null)
                 throw new ChunkCorruptedException(id, null, path, problem);
             return length;

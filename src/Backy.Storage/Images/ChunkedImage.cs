@@ -9,9 +9,12 @@ public sealed class ChunkedImage : IRevisionImage
 {
     private readonly ChunkMap _map;
     private readonly ChunkStore _store;
+    private readonly bool _deep;
 
-    public ChunkedImage(ChunkMap map, ChunkStore store, string pathForErrors)
+    /// <param name="deep">Whole reads also check every part's checksum (verify), not only the block's name.</param>
+    public ChunkedImage(ChunkMap map, ChunkStore store, string pathForErrors, bool deep = false)
     {
+        _deep = deep;
         // Readers address blocks as block x 4 MiB; no other size was ever written.
         if (map.BlockSize != Blocks.Size)
             throw new BackyException($"chunk map '{pathForErrors}' has block size {map.BlockSize}, this version reads {Blocks.Size}");
@@ -38,7 +41,7 @@ public sealed class ChunkedImage : IRevisionImage
         var scratch = ArrayPool<byte>.Shared.Rent(ChunkStore.ScratchSize);
         try
         {
-            var n = _store.Read(id, destination, scratch);
+            var n = _store.Read(id, destination, scratch, _deep);
             var expected = _map.LengthOf(block);
             if (n != expected)
                 throw new ChunkCorruptedException(id, null, _store.PathOf(id), $"holds {n} bytes, the chunk map expects {expected}");

@@ -13,11 +13,12 @@ public static class RevisionImages
 {
     /// <summary>
     /// Throws <see cref="UnknownFormatException"/> for an unknown backend_type, <see cref="BackyException"/>
-    /// when the revision's chunk map (or old data file) is missing or unreadable.
+    /// when the revision's chunk map (or old data file) is missing or unreadable. <paramref name="deep"/> (verify):
+    /// whole reads of chunks stored in parts also check every part's checksum, which a small read relies on.
     /// </summary>
-    public static IRevisionImage Open(JobDirectory job, Revision revision) => revision.BackendType switch
+    public static IRevisionImage Open(JobDirectory job, Revision revision, bool deep = false) => revision.BackendType switch
     {
-        Revision.OurBackendType => new ChunkedImage(job.ReadChunkMap(revision), job.Chunks, job.ChunkMapPath(revision.Id)),
+        Revision.OurBackendType => new ChunkedImage(job.ReadChunkMap(revision), job.Chunks, job.ChunkMapPath(revision.Id), deep),
         LegacyFormat.Chunked or LegacyFormat.Cowfile => LegacyImages.Open(job.Path, revision),
         _ => throw new UnknownFormatException(revision.Id, revision.BackendType),
     };

@@ -103,7 +103,8 @@ public sealed partial class RevisionVerifier
     {
         try
         {
-            using var image = RevisionImages.Open(_job, revision);
+            // Deep: a chunk stored in parts must also match every part's checksum (an NBD read of a part checks it).
+            using var image = RevisionImages.Open(_job, revision, deep: true);
             // One block per distinct chunk this run has not read yet; every block of a format without chunks.
             var blocks = new List<long>();
             var seen = new HashSet<StoredChunk>();

@@ -128,16 +128,26 @@ public class ChunkPartsTests
         }
     }
 
+    /// <summary>
+    /// A damaged checksum in the table, the block itself intact: the part read and the deep whole reads (verify,
+    /// backup's check) fail on it; restore's whole read, proven by the block's name, still returns the block.
+    /// </summary>
     [Test]
-    public void A_damaged_part_checksum_fails_the_whole_read_although_the_block_decodes_right()
+    public void A_damaged_part_checksum_fails_part_and_deep_reads_while_the_block_still_restores()
     {
         var block = TextBlock(Blocks.Size, 5);
         using var dir = new TempDir();
         var (store, id, file) = Stored(dir, block, ChunkCompression.Lz4Parts);
         file[16 + 8 + 16 * 9 + 12] ^= 1;
         Write(store, id, file);
-        var e = Assert.Throws<ChunkCorruptedException>(() => store.Read(id, new byte[Blocks.Size], new byte[ChunkStore.ScratchSize]))!;
+        var scratch = new byte[ChunkStore.ScratchSize];
+        var e = Assert.Throws<ChunkCorruptedException>(() => store.Read(id, new byte[Blocks.Size], scratch, deep: true))!;
         Assert.That(e.Message, Does.Contain("part 9"));
+        Assert.Throws<ChunkCorruptedException>(() => store.ReadAndRecordChecked(id, new byte[Blocks.Size], scratch));
+        Assert.Throws<ChunkCorruptedException>(() => store.ReadPart(id, ChunkParts.DefaultPartSize, 9, Blocks.Size, new byte[ChunkParts.DefaultPartSize]));
+        var back = new byte[Blocks.Size];
+        Assert.That(store.Read(id, back, scratch), Is.EqualTo(Blocks.Size));
+        Assert.That(back, Is.EqualTo(block));
     }
 
     [TestCase(16 + 4, "parts of")]          // part count
@@ -239,8 +249,10 @@ public class ChunkPartsTests
         }
     }
 
-    [Test, CancelAfter(120_000)]
-    public async Task Verify_finds_a_flipped_byte_in_one_part_and_distrusts_as_for_any_bad_chunk(CancellationToken ct)
+    /// <summary>A flipped byte in a part's data, or in its checksum only (restore would not notice: verify is deep).</summary>
+    [TestCase(false), TestCase(true)]
+    [CancelAfter(120_000)]
+    public async Task Verify_finds_a_flipped_byte_in_one_part_and_deletes_the_chunk(bool inChecksum, CancellationToken ct)
     {
         using var t = new TestJob();
         TestImages.WriteMixed(t.ImagePath, 3L * Blocks.Size, seed: 10);
@@ -248,7 +260,8 @@ public class ChunkPartsTests
         Assert.That((await WorkerProcess.RunAsync(t.JobPath, ct, "backup", "daily")).ExitCode, Is.Zero);
         var (id, path) = t.Job.Chunks.EnumerateChunks().First();
         var file = File.ReadAllBytes(path);
-        file[PartOffset(file, 10) + 7] ^= 0x01;
+        if (inChecksum) file[16 + 8 + 16 * 10 + 9] ^= 0x01;
+        else file[PartOffset(file, 10) + 7] ^= 0x01;
         File.WriteAllBytes(path, file);
 
         var verify = await WorkerProcess.RunAsync(t.JobPath, ct, "verify", "-r", "0");
