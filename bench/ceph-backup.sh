@@ -15,7 +15,9 @@
 #   changed-rbd    backy restore --changed-only rbd:rbd/rest after 1 % of its blocks got a 4 KiB write
 #   restore-file / changed-file   the same for a file (full restore with fsync; changed-only with the file's
 #                  page cache dropped first, so that it reads the disk)
-# Every step runs twice; the faster run counts (the first one warms the OSD's and the page cache).
+# Every step runs twice; the faster run counts (the first one warms the OSD's and the page cache). Beside its wall
+# time, results.tsv has that run's CPU seconds (user + system of the command and its children, /usr/bin/time): on
+# a shared machine the wall time alone is noise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -43,21 +45,22 @@ rbd snap create --no-progress rbd/bench@base
 
 results="$out/results.tsv"
 : > "$results"
-# best STEP COMMAND: runs COMMAND twice (after PREPARE, if set), records the faster wall time.
+# best STEP COMMAND: runs COMMAND twice (after PREPARE, if set), records the faster wall time and its CPU seconds.
 best() {
   local step=$1; shift
-  local b=""
+  local b="" bcpu=""
   for _ in 1 2; do
     [ -z "${PREPARE:-}" ] || eval "$PREPARE"
-    local t0 t1 s
+    local t0 t1 s cpu
     t0=$(date +%s.%N)
-    eval "$*" >/dev/null 2>"$out/$step.err" || { echo "FAILED: $step"; cat "$out/$step.err"; exit 1; }
+    /usr/bin/time -o "$out/$step.cpu" -f "%U %S" bash -c "$*" >/dev/null 2>"$out/$step.err" || { echo "FAILED: $step"; cat "$out/$step.err"; exit 1; }
     t1=$(date +%s.%N)
     s=$(echo "$t1 - $t0" | bc)
-    if [ -z "$b" ] || [ "$(echo "$s < $b" | bc)" = 1 ]; then b=$s; fi
+    cpu=$(awk 'END {print $1 + $2}' "$out/$step.cpu")
+    if [ -z "$b" ] || [ "$(echo "$s < $b" | bc)" = 1 ]; then b=$s; bcpu=$cpu; fi
   done
-  printf '%s\t%.2f\n' "$step" "$b" >> "$results"
-  printf '  %-12s %7.2f s  (%.0f MiB/s)\n' "$step" "$b" "$(echo "$size_mib / $b" | bc -l)"
+  printf '%s\t%.2f\t%.2f\n' "$step" "$b" "$bcpu" >> "$results"
+  printf '  %-20s %7.2f s  (%.0f MiB/s, %.2f CPU-s)\n' "$step" "$b" "$(echo "$size_mib / $b" | bc -l)" "$bcpu"
 }
 
 job() {  # job NAME EXTRA-CONFIG: a fresh job directory backing up rbd/bench
@@ -135,10 +138,12 @@ cmp "$out/disk.raw" "$out/image.raw" || { echo "FAILED: the file differs after t
 rm -f "$out/disk.raw" "$out/image.raw"
 
 echo "== results ($results)"
-awk -F'\t' '{t[$1]=$2} END {
+awk -F'\t' '{t[$1]=$2; c[$1]=$3} END {
   printf "full-read (full-always, no new chunks) vs rbd export into a pipe: %.2fx\n", t["full-reread"]/t["rbd-export"];
   printf "full backup vs the same image backed up from a file: %.2fx\n", t["full"]/t["file-full"];
   printf "incremental (1%% blocks changed) vs reading its changed data (rbd export-diff): %.2f s vs %.2f s (+%.2f s)\n", t["incremental"], t["diff-read"], t["incremental"]-t["diff-read"];
   printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental"], t["full"], 100*t["incremental"]/t["full"];
+  printf "incremental CPU vs rbd export-diff CPU: %.2f vs %.2f CPU-s\n", c["incremental"], c["diff-read"];
   printf "restore into a new rbd image vs rbd import: %.2fx (existing image: %.2fx)\n", t["restore-rbd-new"]/t["rbd-import"], t["restore-rbd-existing"]/t["rbd-import"];
+  printf "restore CPU, new image / existing image / rbd import: %.2f / %.2f / %.2f CPU-s\n", c["restore-rbd-new"], c["restore-rbd-existing"], c["rbd-import"];
   printf "changed-only restore (1%% blocks changed) vs full restore: rbd %.2fx, file %.2fx\n", t["changed-rbd"]/t["restore-rbd-existing"], t["changed-file"]/t["restore-file"] }' "$results" | tee -a "$out/summary.txt"
