@@ -119,13 +119,14 @@ public sealed partial class ChunkStore
 
     /// <summary>
     /// Encodes a block as a complete chunk file image into <paramref name="scratch"/> and returns its length:
-    /// LZ4 (fast level) or zstd at the job's level (<paramref name="compression"/>, default LZ4) unless that saves
+    /// LZ4 (fast level) or zstd at the job's level (<paramref name="compression"/>, default: the default, LZ4 in parts) unless that saves
     /// less than 1/16, then raw; or, when the compression says so, in parts (<see cref="ChunkParts"/>).
     /// </summary>
     public static int Encode(ReadOnlySpan<byte> data, byte[] scratch, ChunkCompression? compression = null)
     {
         var target = scratch.AsSpan(ChunkFileFormat.HeaderSize);
-        if (compression is { InParts: true })
+        compression ??= ChunkCompression.Default;
+        if (compression.InParts)
         {
             // Always in parts, even when nothing compresses: the parts' checksums are what lets a part be read alone.
             var payload = ChunkParts.Encode(data, target, compression);
@@ -134,10 +135,10 @@ public sealed partial class ChunkStore
         }
         // Compression pays only if it saves at least 1/16: below that, raw is cheaper to read back.
         var limit = data.Length - data.Length / 16;
-        var zstd = compression?.Algorithm == ChunkCompression.Kind.Zstd;
+        var zstd = compression.Algorithm == ChunkCompression.Kind.Zstd;
         // zstd gets the whole bound (a too-small buffer is an exception, which random blocks would pay for every time).
         var compressed = data.Length < 64 ? -1
-            : zstd ? ZstdCodec.Compress(data, target, compression!.Level)
+            : zstd ? ZstdCodec.Compress(data, target, compression.Level)
             : LZ4Codec.Encode(data, target[..Math.Min(target.Length, limit)], LZ4Level.L00_FAST);
         if (compressed > 0 && compressed < limit)
         {

@@ -212,7 +212,9 @@ public sealed class BlockCache
         }
         if (_allocatedBytes + size > BudgetBytes) return null;
         _allocatedBytes += size;
-        return GC.AllocateUninitializedArray<byte>(size);
+        // Pinned: the buffers live long, and on the pinned heap the GC never copies them (a 64 KiB part is no
+        // large object, and thousands of them would otherwise be moved through every generation).
+        return GC.AllocateUninitializedArray<byte>(size, pinned: true);
     }
 
     private void Release(Entry entry)

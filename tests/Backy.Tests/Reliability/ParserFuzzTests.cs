@@ -91,7 +91,7 @@ public class ParserFuzzTests
             for (var i = 0; i < block.Length; i++) block[i] = (byte)(i % 251 < 200 ? 'x' : i);
             var id = ChunkId.Of(block);
             var scratch = new byte[ChunkStore.ScratchSize];
-            var sample = scratch.AsSpan(0, ChunkStore.Encode(block, scratch)).ToArray();
+            var sample = scratch.AsSpan(0, ChunkStore.Encode(block, scratch, ChunkCompression.Lz4Whole)).ToArray();
             var parts = scratch.AsSpan(0, ChunkStore.Encode(block, scratch, ChunkCompression.Lz4Parts)).ToArray();
             Directory.CreateDirectory(Path.GetDirectoryName(store.PathOf(id))!);
             var destination = new byte[Blocks.Size];

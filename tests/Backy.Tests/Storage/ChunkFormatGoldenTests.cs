@@ -22,7 +22,7 @@ public class ChunkFormatGoldenTests
         Assert.That(ChunkFileFormat.HeaderSize, Is.EqualTo(16));
         Assert.That(ChunkFileFormat.Magic.ToArray(), Is.EqualTo("BKYC"u8.ToArray()));
         var scratch = new byte[ChunkStore.ScratchSize];
-        var length = ChunkStore.Encode(new byte[100], scratch);
+        var length = ChunkStore.Encode(new byte[100], scratch, ChunkCompression.Lz4Whole);
         Assert.That(scratch.AsSpan(0, 8).ToArray(), Is.EqualTo(new byte[] { (byte)'B', (byte)'K', (byte)'Y', (byte)'C', 1, ChunkFileFormat.EncodingLz4, 0, 0 }));
         Assert.That(BitConverter.ToInt32(scratch, 8), Is.EqualTo(100));
         Assert.That(BitConverter.ToInt32(scratch, 12), Is.EqualTo(length - 16));
