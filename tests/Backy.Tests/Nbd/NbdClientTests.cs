@@ -25,12 +25,8 @@ public class NbdClientTests
         return t.Job.CompleteRevisions()[^1].Id;
     }
 
-    private static async Task<byte[]> RestoreAsync(TestJob t, string revision, CancellationToken ct)
-    {
-        var r = await WorkerProcess.RunBinaryAsync(t.JobPath, ct, "restore", "-r", revision, "-");
-        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
-        return r.StdOut;
-    }
+    private static Task<byte[]> RestoreAsync(TestJob t, string revision, CancellationToken ct) =>
+        WorkerProcess.RestoreBytesAsync(t.JobPath, revision, ct);
 
     [Test, CancelAfter(120_000)]
     public async Task nbdinfo_list_shows_every_revision_with_date_and_tags(CancellationToken ct)

@@ -25,12 +25,8 @@ public class NbdPartsTests
         return t.Job.CompleteRevisions()[^1].Id;
     }
 
-    private static async Task<byte[]> RestoreAsync(TestJob t, string revision, CancellationToken ct)
-    {
-        var r = await WorkerProcess.RunBinaryAsync(t.JobPath, ct, "restore", "-r", revision, "-");
-        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
-        return r.StdOut;
-    }
+    private static Task<byte[]> RestoreAsync(TestJob t, string revision, CancellationToken ct) =>
+        WorkerProcess.RestoreBytesAsync(t.JobPath, revision, ct);
 
     /// <summary>
     /// A revision of whole chunks and one of parts, over one server with a 4 MiB cache (one block's budget: parts and

@@ -29,6 +29,14 @@ public static class WorkerProcess
         return (r.ExitCode, stdout.ToArray(), stderr.ToString());
     }
 
+    /// <summary>The bytes of <c>restore -r REVISION -</c>; the test fails when the restore does.</summary>
+    public static async Task<byte[]> RestoreBytesAsync(string jobDir, string revision, CancellationToken cancellationToken)
+    {
+        var r = await RunBinaryAsync(jobDir, cancellationToken, "restore", "-r", revision, "-");
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        return r.StdOut;
+    }
+
     /// <summary>A running <c>purge</c> and its growing stderr.</summary>
     public sealed record RunningPurge(CommandTask<CommandResult> Task, StringBuilder StdErr);
 
