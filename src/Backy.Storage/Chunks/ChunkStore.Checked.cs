@@ -28,7 +28,7 @@ public sealed partial class ChunkStore
             var length = RandomAccess.GetLength(handle);
             if (length > scratch.Length) return false;
             var file = scratch.AsSpan(0, (int)length);
-            return ReadWhole(handle, file) == file.Length && XxHash3.HashToUInt64(file) == recorded;
+            return ReadAt(handle, file, 0) == file.Length && XxHash3.HashToUInt64(file) == recorded;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
@@ -40,15 +40,4 @@ public sealed partial class ChunkStore
     public int ReadAndRecordChecked(ChunkId id, Span<byte> destination, byte[] scratch) =>
         ReadCore(id, destination, scratch, record: true, deep: true);
 
-    private static int ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> file)
-    {
-        var read = 0;
-        while (read < file.Length)
-        {
-            var n = RandomAccess.Read(handle, file[read..], read);
-            if (n == 0) break;
-            read += n;
-        }
-        return read;
-    }
 }

@@ -71,6 +71,8 @@ public sealed partial class ChunkStore
         catch (DirectoryNotFoundException) { throw new ChunkCorruptedException(id, null, path, "missing"); }
     }
 
+    /// <summary>Reads until <paramref name="destination"/> is full or the file ends; returns the bytes read. Every
+    /// read of a chunk file (whole, part, checked) goes through it.</summary>
     private static int ReadAt(SafeFileHandle handle, Span<byte> destination, long offset)
     {
         var read = 0;

@@ -64,13 +64,7 @@ public sealed partial class ChunkStore
         if (fileLength > scratch.Length)
             throw new ChunkCorruptedException(id, null, path, $"file too large ({fileLength} bytes)");
         var file = scratch.AsSpan(0, (int)fileLength);
-        var read = 0;
-        while (read < file.Length)
-        {
-            var n = RandomAccess.Read(handle, file[read..], read);
-            if (n == 0) break;
-            read += n;
-        }
+        var read = ReadAt(handle, file, 0);
         return DecodeImage(id, path, file[..read], destination, deep);
     }
 
