@@ -19,8 +19,9 @@ public sealed partial class RbdImage
 
     /// <summary>
     /// Writes <paramref name="data"/> at <paramref name="offset"/> (<c>rbd_aio_write</c>; its completion reports 0 on
-    /// success). librbd copies the data before the call returns (<see cref="RbdConnection"/> turns zero-copy writes
-    /// off), so the caller may refill its buffer as soon as this returns, before the write completes.
+    /// success). On a zero-copy connection (<see cref="RbdConnection.Open"/>, the restore's) librbd sends from
+    /// <paramref name="data"/>'s memory: the caller keeps it untouched until the task completed. Elsewhere librbd
+    /// copies it at submit.
     /// </summary>
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data) => Discard(
         Submit($"writing {data.Length} bytes at offset {offset}", MemoryMarshal.AsMemory(data), Aio.Write, offset, data.Length));

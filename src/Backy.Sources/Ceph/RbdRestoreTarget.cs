@@ -8,15 +8,15 @@ namespace Backy.Sources.Ceph;
 /// A restore into an RBD image (<c>rbd:POOL/IMAGE</c>) through librbd: creates the image with the revision's size
 /// when it is missing (holes then stay unwritten: a new image reads as zeroes), or writes an existing one in
 /// place after resizing it to the revision's size (holes become <c>rbd_aio_write_zeroes</c>, which discards whole
-/// objects). Up to <see cref="WritesInFlight"/> writes run concurrently, as in <c>rbd import</c>; each call returns
-/// as soon as its write is submitted, because <c>rbd_aio_write</c> copies the caller's buffer at submit (the
-/// connection makes sure of it, <see cref="RbdConnection"/>), so the engine's block buffer is free at once. The
-/// connection is a writer's: the write-around cache acknowledges what it has sent, as for <c>rbd import</c>, and
-/// the final flush makes it durable. Reads (changed-blocks restore) use <c>rbd_aio_read</c>.
+/// objects). Up to <see cref="WritesInFlight"/> writes run concurrently, as in <c>rbd import</c>. Writes are
+/// zero-copy: librbd sends from the engine's block buffer, and a write's task completes only when librbd has let
+/// go of it (the OSD committed the write), so the engine keeps that many buffers pending
+/// (<see cref="RbdConnection"/> explains the settings: no client cache, which would need a copy of every write).
+/// Reads (changed-blocks restore) use <c>rbd_aio_read</c>.
 /// </summary>
 public sealed class RbdRestoreTarget : IRestoreTarget
 {
-    /// <summary>rbd import's rbd_concurrent_management_ops (10). librbd holds a copy of each until it completes.</summary>
+    /// <summary>rbd import's rbd_concurrent_management_ops (10); each holds one of the engine's block buffers.</summary>
     public const int WritesInFlight = 10;
 
     private readonly CephClientOptions _options;
@@ -50,7 +50,7 @@ public sealed class RbdRestoreTarget : IRestoreTarget
     {
         try
         {
-            _connection = RbdConnection.Open(_options, _spec.Pool, writes: true);
+            _connection = RbdConnection.Open(_options, _spec.Pool, zeroCopyWrites: true);
             try
             {
                 _image = _connection.OpenImage(_spec.Image);
@@ -75,8 +75,11 @@ public sealed class RbdRestoreTarget : IRestoreTarget
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
-        // librbd has copied the data when this returns (see the class comment): no copy of our own.
-        Track(Run(Image.WriteAsync(offset, data)));
+        // librbd sends from data's buffer (no copy): the caller may reuse it only when the write completed.
+        var write = Run(Image.WriteAsync(offset, data));
+        Track(write);
+        await write.ConfigureAwait(false);
+        ThrowIfFailed();
     }
 
     public async ValueTask WriteZeroesAsync(long offset, int length, CancellationToken cancellationToken)

@@ -17,8 +17,18 @@ internal interface IImageTarget : IDisposable
     /// <param name="jobDirectory">The job being restored from: a target inside it is refused.</param>
     void Open(long imageSize, string jobDirectory);
 
-    /// <summary>Writes one block's data at <paramref name="offset"/>.</summary>
+    /// <summary>
+    /// Writes one block's data at <paramref name="offset"/>. The task completes when the target no longer needs
+    /// <paramref name="data"/>'s buffer (for librbd's zero-copy writes: when the write completed); only then does
+    /// the engine reuse it.
+    /// </summary>
     ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many writes the engine may leave pending at a time (each holding its block buffer): 1, the default, for
+    /// targets written in order by one writer (a stream, stdout); the target's concurrency for an rbd image.
+    /// </summary>
+    int WritesInFlight => 1;
 
     /// <summary>An all-zero block: a target that reads as zeros there already (a fresh regular file) skips it.</summary>
     ValueTask WriteZerosAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken);

@@ -24,7 +24,11 @@ public interface IRestoreTarget : IAsyncDisposable
     /// <summary>How many reads or writes the engine keeps in flight: more than the cores for a network target.</summary>
     int Concurrency { get; }
 
-    /// <summary>Writes <paramref name="data"/>; the caller may reuse its buffer as soon as this returns.</summary>
+    /// <summary>
+    /// Writes <paramref name="data"/>. The task completes when the write is done and the buffer free again (librbd
+    /// sends from it without a copy); the caller keeps the buffer untouched until then and may have up to
+    /// <see cref="Concurrency"/> writes pending at once.
+    /// </summary>
     ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>Makes <paramref name="length"/> bytes at <paramref name="offset"/> read as zeroes (discarded where the target can).</summary>

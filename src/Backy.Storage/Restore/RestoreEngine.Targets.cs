@@ -23,6 +23,9 @@ public sealed partial class RestoreEngine
         public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
             target.WriteAsync(offset, data, cancellationToken);
 
+        // Positional writes: the engine keeps as many pending as the target takes at once.
+        public int WritesInFlight => Math.Max(1, target.Concurrency);
+
         public ValueTask WriteZerosAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) =>
             target.UnwrittenReadsAsZeroes ? ValueTask.CompletedTask : target.WriteZeroesAsync(offset, zeros.Length, cancellationToken);
 

@@ -93,17 +93,25 @@ public sealed partial class RestoreEngine
         target.Open(image.Size, _job.Path);
         var progress = new ProgressCounter("restore", Progress, image.BlockCount);
 
-        // A window of decodes runs ahead of the writer; each slot owns a block buffer.
-        var capacity = 2 * Math.Max(1, _settings.Workers) + 1;
+        // A window of decodes runs ahead of the writer; each slot owns a block buffer, from its decode until its
+        // write completed (a target that sends from the buffer, librbd, keeps several writes pending).
+        var writesInFlight = Math.Max(1, target.WritesInFlight);
+        var capacity = 2 * Math.Max(1, _settings.Workers) + 1 + writesInFlight - 1;
         var free = new Stack<Slot>();
         var window = new Queue<(long Block, Task? Decode, Slot? Slot)>();
+        var writes = new Queue<(Task Write, Slot Slot)>();
         var slotsInUse = 0;
         try
         {
             for (long block = 0; block < image.BlockCount; block++)
             {
                 while (slotsInUse >= capacity || window.Count >= 8 * capacity)
-                    slotsInUse -= await WriteHeadAsync(window, free, image, target, revision, progress, cancellationToken).ConfigureAwait(false);
+                {
+                    if (window.Count > 0)
+                        slotsInUse -= await WriteHeadAsync(window, writes, writesInFlight, free, image, target, revision, progress, cancellationToken).ConfigureAwait(false);
+                    else
+                        slotsInUse -= await CompleteOldestWriteAsync(writes, free).ConfigureAwait(false);
+                }
                 if (image.IsHole(block))
                 {
                     window.Enqueue((block, null, null));
@@ -115,21 +123,29 @@ public sealed partial class RestoreEngine
                 window.Enqueue((block, Task.Run(() => image.ReadBlock(b, slot.Block.Span), cancellationToken), slot));
             }
             while (window.Count > 0)
-                await WriteHeadAsync(window, free, image, target, revision, progress, cancellationToken).ConfigureAwait(false);
+                await WriteHeadAsync(window, writes, writesInFlight, free, image, target, revision, progress, cancellationToken).ConfigureAwait(false);
+            while (writes.Count > 0)
+                await CompleteOldestWriteAsync(writes, free).ConfigureAwait(false);
         }
         finally
         {
-            // Let decodes that are still running finish before their buffers (and the image) go away.
+            // Let decodes and writes that are still running finish before their buffers (and the image) go away.
             foreach (var pending in window)
                 if (pending.Decode is not null)
                     try { await pending.Decode.ConfigureAwait(false); } catch { /* already failing */ }
+            foreach (var pending in writes)
+                try { await pending.Write.ConfigureAwait(false); } catch { /* already failing */ }
         }
         await target.CompleteAsync(cancellationToken).ConfigureAwait(false);
         _logger.RestoreFinished(revision.Id, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Writes the oldest block of the window; returns 1 when it freed a slot.</summary>
-    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Stack<Slot> free, IRevisionImage image, IImageTarget target, Revision revision, ProgressCounter progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the oldest block of the window; returns how many slots came free (its own, when the target was done
+    /// with the buffer at once, and those of earlier writes that completed meanwhile or had to be waited for).
+    /// </summary>
+    private async Task<int> WriteHeadAsync(Queue<(long Block, Task? Decode, Slot? Slot)> window, Queue<(Task Write, Slot Slot)> writes, int writesInFlight,
+        Stack<Slot> free, IRevisionImage image, IImageTarget target, Revision revision, ProgressCounter progress, CancellationToken cancellationToken)
     {
         var (block, decode, slot) = window.Dequeue();
         var offset = block * Blocks.Size;
@@ -145,8 +161,29 @@ public sealed partial class RestoreEngine
         {
             throw new BadBlockException($"cannot restore block {block} (offset {offset}) of revision {revision.Id}: {e.Message}", e);
         }
-        await target.WriteAsync(offset, slot!.Block[..length], cancellationToken).ConfigureAwait(false);
+        var write = target.WriteAsync(offset, slot!.Block[..length], cancellationToken);
         progress.Add(1, length, length);
+        if (write.IsCompletedSuccessfully)
+        {
+            free.Push(slot);
+            return 1;
+        }
+        writes.Enqueue((write.AsTask(), slot));
+        var freed = 0;
+        while (writes.Count >= writesInFlight || writes.Peek().Write.IsCompleted)
+        {
+            freed += await CompleteOldestWriteAsync(writes, free).ConfigureAwait(false);
+            if (writes.Count == 0) break;
+        }
+        return freed;
+    }
+
+    /// <summary>Waits for the oldest pending write (its failure surfaces here) and frees its slot.</summary>
+    private static async Task<int> CompleteOldestWriteAsync(Queue<(Task Write, Slot Slot)> writes, Stack<Slot> free)
+    {
+        var (write, slot) = writes.Peek();
+        await write.ConfigureAwait(false);
+        writes.Dequeue();
         free.Push(slot);
         return 1;
     }
@@ -177,6 +214,7 @@ public sealed partial class RestoreEngine
         }
 
         public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => inner.WriteAsync(offset, data, cancellationToken);
+        public int WritesInFlight => inner.WritesInFlight;
         public ValueTask WriteZerosAsync(long offset, ReadOnlyMemory<byte> zeros, CancellationToken cancellationToken) => inner.WriteZerosAsync(offset, zeros, cancellationToken);
         public Task CompleteAsync(CancellationToken cancellationToken) => inner.CompleteAsync(cancellationToken);
 

@@ -77,28 +77,35 @@ public class LibRbdTests
 
     [Test]
     [CancelAfter(60_000)]
-    public async Task A_write_has_copied_its_buffer_when_the_call_returns(CancellationToken ct)
+    public async Task A_zero_copy_connection_writes_from_buffers_kept_until_each_write_completed(CancellationToken ct)
     {
-        // A restore refills the engine's block buffer as soon as WriteAsync returns, before the write completes.
+        // A restore sends from the engine's block buffers: each stays untouched until its write completed, and is
+        // refilled right after. The content must be what the buffer held, with several writes pending at once.
         const int block = 4 * MiB;
-        var spec = await TestImages.CreateAsync("copy", 4 * block, ct);
-        using var connection = RbdConnection.Open(CephClusterFixture.Options, "rbd", writes: true);
-        Assert.That(connection.ConfigValue("rbd_disable_zero_copy_writes"), Is.EqualTo("true"));
-        Assert.That(connection.ConfigValue("rbd_cache_writethrough_until_flush"), Is.EqualTo("false"), "as the rbd CLI sets it for rbd import");
+        var spec = await TestImages.CreateAsync("copy", 8 * block, ct);
+        using var connection = RbdConnection.Open(CephClusterFixture.Options, "rbd", zeroCopyWrites: true);
+        Assert.That(connection.ConfigValue("rbd_disable_zero_copy_writes"), Is.EqualTo("false"));
+        Assert.That(connection.ConfigValue("rbd_cache"), Is.EqualTo("false"), "the write-around cache would copy every write");
         using (var reader = Connect())
-            Assert.That(reader.ConfigValue("rbd_cache_writethrough_until_flush"), Is.EqualTo("true"), "a reading connection keeps librbd's default");
+            Assert.That(reader.ConfigValue("rbd_disable_zero_copy_writes"), Is.EqualTo("true"), "any other connection keeps librbd's copy");
         using var image = connection.OpenImage(spec.Image);
-        var buffer = new byte[block];
-        var writes = new List<Task>();
-        for (var i = 0; i < 4; i++)
+        var buffers = Enumerable.Range(0, 4).Select(_ => new byte[block]).ToArray();
+        var pending = new Task?[4];
+        for (var i = 0; i < 8; i++)
         {
-            TestImages.Random(block, 20 + i).CopyTo(buffer, 0);
-            writes.Add(image.WriteAsync((long)i * block, buffer).AsTask());
-            Array.Fill(buffer, (byte)0xEE); // what librbd would send if it had not copied
+            var slot = i % 4;
+            if (pending[slot] is { } earlier)
+            {
+                await earlier;
+                Array.Fill(buffers[slot], (byte)0xEE); // what librbd would send if it still read the buffer
+            }
+            TestImages.Random(block, 20 + i).CopyTo(buffers[slot], 0);
+            pending[slot] = image.WriteAsync((long)i * block, buffers[slot]).AsTask();
         }
-        await Task.WhenAll(writes);
+        await Task.WhenAll(pending.OfType<Task>());
+        for (var slot = 0; slot < 4; slot++) Array.Fill(buffers[slot], (byte)0xEE);
         await image.FlushAsync();
-        var expected = Enumerable.Range(0, 4).SelectMany(i => TestImages.Random(block, 20 + i)).ToArray();
+        var expected = Enumerable.Range(0, 8).SelectMany(i => TestImages.Random(block, 20 + i)).ToArray();
         Assert.That(await TestImages.ExportHeadAsync(spec, ct), Is.EqualTo(expected));
     }
 
