@@ -2,20 +2,31 @@
 # Ceph benchmark: Backy's ceph-rbd source against rbd itself, on a throwaway cluster (scripts/ceph-cluster).
 #
 #   bench/ceph-backup.sh [SIZE_MIB]     (default 1024; results in bench/out/ceph/results.tsv)
+#   BASELINE=DIR bench/ceph-backup.sh SIZE   also runs every Backy step with DIR/backy-worker (an older build made
+#                                    by `scripts/publish DIR`, e.g. of main before a change), interleaved with the
+#                                    new one in the same rounds (results as STEP-base), and prints both summaries
 #
 # Measures, on one image made by make-image.py (30 % holes, 40 % text, 30 % random):
 #   rbd-export     rbd export of the snapshot into a pipe (the read limit Backy builds on)
 #   file-full      Backy's first backup of the same image as a local file (the CPU floor: hash, compress, write)
 #   full           Backy's first backup (full read, hash, compress, write chunks, verify 1 %)
 #   full-reread    a full-always backup of unchanged data (full read + hash; every chunk exists)
-#   diff-read      rbd export-diff of 1 % changed blocks into a pipe (the time the changed data take to read)
-#   incremental    a backup after 1 % of the 4 MiB blocks got a 4 KiB write (librbd diff)
+#   diff-read      rbd export-diff of 1 % changed blocks into a pipe (the time the changed data take to read,
+#                  between two snapshots that already exist)
+#   snap-diff-read rbd snap create + rbd export-diff of the same: what an incremental backup cannot do without (it
+#                  needs a snapshot to read from, and a snapshot create is a monitor commit: ~0.2 s on this cluster,
+#                  up to paxos_propose_interval = 1 s more when it follows another OSD-map change); the bench leaves
+#                  the cluster's paxos settings at their defaults
+#   incremental    a backup after 1 % of the 4 MiB blocks got a 4 KiB write (librbd diff; its own snapshot create)
 #   rbd-import     rbd import of the same raw image (the write limit for a restore into Ceph)
 #   restore-rbd-new / restore-rbd-existing   backy restore rbd:rbd/rest, into a missing / an existing image
 #   changed-rbd    backy restore --changed-only rbd:rbd/rest after 1 % of its blocks got a 4 KiB write
 #   restore-file / changed-file   the same for a file (full restore with fsync; changed-only with the file's
 #                  page cache dropped first, so that it reads the disk)
-# Every step runs twice; the faster run counts (the first one warms the OSD's and the page cache). Beside its wall
+#   file-read      dd of that file with direct I/O, page cache dropped: the read limit of changed-file, as
+#                  rbd-export is that of changed-rbd (a changed-only restore reads the whole target, so it cannot
+#                  take less than that read; 0.4x a full restore needs a target that reads 2.5x faster than it writes)
+# Every step runs twice (with BASELINE: new, base, new, base); the faster run of each counts (the first one warms the OSD's and the page cache). Beside its wall
 # time, results.tsv has that run's CPU seconds (user + system of the command and its children, /usr/bin/time): on
 # a shared machine the wall time alone is noise.
 set -euo pipefail
@@ -45,22 +56,31 @@ rbd snap create --no-progress rbd/bench@base
 
 results="$out/results.tsv"
 : > "$results"
-# best STEP COMMAND: runs COMMAND twice (after PREPARE, if set), records the faster wall time and its CPU seconds.
+# best STEP COMMAND: runs COMMAND ROUNDS times (default 2; after PREPARE, if set), records the faster wall time and its CPU seconds.
+# With BASELINE, a COMMAND that runs $worker also runs with the baseline worker, alternating, as STEP-base.
+baseline=${BASELINE:+$BASELINE/backy-worker}
 best() {
   local step=$1; shift
-  local b="" bcpu=""
-  for _ in 1 2; do
-    [ -z "${PREPARE:-}" ] || eval "$PREPARE"
-    local t0 t1 s cpu
-    t0=$(date +%s.%N)
-    /usr/bin/time -o "$out/$step.cpu" -f "%U %S" bash -c "$*" >/dev/null 2>"$out/$step.err" || { echo "FAILED: $step"; cat "$out/$step.err"; exit 1; }
-    t1=$(date +%s.%N)
-    s=$(echo "$t1 - $t0" | bc)
-    cpu=$(awk 'END {print $1 + $2}' "$out/$step.cpu")
-    if [ -z "$b" ] || [ "$(echo "$s < $b" | bc)" = 1 ]; then b=$s; bcpu=$cpu; fi
+  local cmd="$*" variants=("$step")
+  declare -A b=() bcpu=()
+  if [ -n "$baseline" ] && [[ "$cmd" == *"$worker"* ]]; then variants+=("$step-base"); fi
+  for _ in $(seq "${ROUNDS:-2}"); do
+    for v in "${variants[@]}"; do
+      [ -z "${PREPARE:-}" ] || eval "$PREPARE"
+      local c=$cmd t0 t1 s cpu
+      [ "$v" = "$step" ] || c=${cmd//"$worker"/"$baseline"}
+      t0=$(date +%s.%N)
+      /usr/bin/time -o "$out/$v.cpu" -f "%U %S" bash -c "$c" >/dev/null 2>"$out/$v.err" || { echo "FAILED: $v"; cat "$out/$v.err"; exit 1; }
+      t1=$(date +%s.%N)
+      s=$(echo "$t1 - $t0" | bc)
+      cpu=$(awk 'END {print $1 + $2}' "$out/$v.cpu")
+      if [ -z "${b[$v]:-}" ] || [ "$(echo "$s < ${b[$v]}" | bc)" = 1 ]; then b[$v]=$s; bcpu[$v]=$cpu; fi
+    done
   done
-  printf '%s\t%.2f\t%.2f\n' "$step" "$b" "$bcpu" >> "$results"
-  printf '  %-20s %7.2f s  (%.0f MiB/s, %.2f CPU-s)\n' "$step" "$b" "$(echo "$size_mib / $b" | bc -l)" "$bcpu"
+  for v in "${variants[@]}"; do
+    printf '%s\t%.2f\t%.2f\n' "$v" "${b[$v]}" "${bcpu[$v]}" >> "$results"
+    printf '  %-20s %7.2f s  (%.0f MiB/s, %.2f CPU-s)\n' "$v" "${b[$v]}" "$(echo "$size_mib / ${b[$v]}" | bc -l)" "${bcpu[$v]}"
+  done
 }
 
 job() {  # job NAME EXTRA-CONFIG: a fresh job directory backing up rbd/bench
@@ -101,13 +121,18 @@ PY
 diffsnaps() { rbd snap rm --no-progress rbd/bench@d1 2>/dev/null || true; rbd snap rm --no-progress rbd/bench@d2 2>/dev/null || true
   rbd snap create --no-progress rbd/bench@d1; mutate; rbd snap create --no-progress rbd/bench@d2; }
 PREPARE=diffsnaps best diff-read "rbd export-diff --no-progress --from-snap d1 rbd/bench@d2 - | cat > /dev/null"
+# The same with the snapshot create an incremental backup needs (sleep 1: see the incremental below).
+snapbefore() { diffsnaps; rbd snap rm --no-progress rbd/bench@d2; sleep 1; }
+ROUNDS=4 PREPARE=snapbefore best snap-diff-read "rbd snap create --no-progress rbd/bench@d2 && rbd export-diff --no-progress --from-snap d1 rbd/bench@d2 - | cat > /dev/null"
 rbd snap rm --no-progress rbd/bench@d1; rbd snap rm --no-progress rbd/bench@d2
 job incr ""
 "$worker" -b "$out/incr" backup daily >/dev/null
+# Four rounds here and for snap-diff-read: a snapshot create waits for the monitor's next paxos round, 0-1 s
+# after its previous commit of anything (OSD and mgr reports included), so single runs differ by up to 1 s.
 # sleep 1: a monitor batches OSD-map commits that come within "paxos propose interval" (1 s) of the previous one,
 # so a snapshot taken right after the previous run's snapshot removal waits up to 1 s for the batch; a real
 # backup is not preceded by another one of the same image within a second.
-PREPARE='mutate; sleep 1' best incremental "$worker -b $out/incr backup daily"
+ROUNDS=4 PREPARE='mutate; sleep 1' best incremental "$worker -b $out/incr backup daily"
 grep -q "as a diff from" "$out/incr/backy.log" || { echo "FAILED: the incremental backup did not read a diff"; exit 1; }
 
 echo "== restores"
@@ -133,17 +158,25 @@ os.close(fd)
 PY
 }
 best restore-file "$worker -b $out/full restore $out/disk.raw"
+# The read limit of a changed-only restore of the file: all of it read once, by direct I/O, page cache dropped.
+PREPARE="pokefile $out/disk.raw" best file-read "dd if=$out/disk.raw of=/dev/null bs=4M iflag=direct"
 PREPARE="pokefile $out/disk.raw" best changed-file "$worker -b $out/full restore --changed-only $out/disk.raw"
 cmp "$out/disk.raw" "$out/image.raw" || { echo "FAILED: the file differs after the changed-only restore"; exit 1; }
 rm -f "$out/disk.raw" "$out/image.raw"
 
 echo "== results ($results)"
-awk -F'\t' '{t[$1]=$2; c[$1]=$3} END {
-  printf "full-read (full-always, no new chunks) vs rbd export into a pipe: %.2fx\n", t["full-reread"]/t["rbd-export"];
-  printf "full backup vs the same image backed up from a file: %.2fx\n", t["full"]/t["file-full"];
-  printf "incremental (1%% blocks changed) vs reading its changed data (rbd export-diff): %.2f s vs %.2f s (+%.2f s)\n", t["incremental"], t["diff-read"], t["incremental"]-t["diff-read"];
-  printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental"], t["full"], 100*t["incremental"]/t["full"];
-  printf "incremental CPU vs rbd export-diff CPU: %.2f vs %.2f CPU-s\n", c["incremental"], c["diff-read"];
-  printf "restore into a new rbd image vs rbd import: %.2fx (existing image: %.2fx)\n", t["restore-rbd-new"]/t["rbd-import"], t["restore-rbd-existing"]/t["rbd-import"];
-  printf "restore CPU, new image / existing image / rbd import: %.2f / %.2f / %.2f CPU-s\n", c["restore-rbd-new"], c["restore-rbd-existing"], c["rbd-import"];
-  printf "changed-only restore (1%% blocks changed) vs full restore: rbd %.2fx, file %.2fx\n", t["changed-rbd"]/t["restore-rbd-existing"], t["changed-file"]/t["restore-file"] }' "$results" | tee -a "$out/summary.txt"
+summary() {  # summary SUFFIX: the ratios of the Backy steps named STEP$SUFFIX ("" or "-base") against the raw limits
+  awk -F'\t' -v x="$1" '{t[$1]=$2; c[$1]=$3} END {
+  if (x != "") print "-- baseline worker (" x ")";
+  printf "full-read (full-always, no new chunks) vs rbd export into a pipe: %.2fx\n", t["full-reread" x]/t["rbd-export"];
+  printf "full backup vs the same image backed up from a file: %.2fx\n", t["full" x]/t["file-full" x];
+  printf "incremental (1%% blocks changed) vs reading its changed data (rbd export-diff): %.2f s vs %.2f s (+%.2f s)\n", t["incremental" x], t["diff-read"], t["incremental" x]-t["diff-read"];
+  printf "incremental vs rbd snap create + rbd export-diff: %.2f s vs %.2f s (%+.2f s)\n", t["incremental" x], t["snap-diff-read"], t["incremental" x]-t["snap-diff-read"];
+  printf "incremental (1%% blocks changed) vs full backup: %.2f s vs %.2f s (%.1f%%)\n", t["incremental" x], t["full" x], 100*t["incremental" x]/t["full" x];
+  printf "incremental CPU vs rbd export-diff CPU (with snap create): %.2f vs %.2f (%.2f) CPU-s\n", c["incremental" x], c["diff-read"], c["snap-diff-read"];
+  printf "restore into a new rbd image vs rbd import: %.2fx (existing image: %.2fx)\n", t["restore-rbd-new" x]/t["rbd-import"], t["restore-rbd-existing" x]/t["rbd-import"];
+  printf "restore CPU, new image / existing image / rbd import: %.2f / %.2f / %.2f CPU-s\n", c["restore-rbd-new" x], c["restore-rbd-existing" x], c["rbd-import"];
+  printf "changed-only restore (1%% blocks changed) vs full restore: rbd %.2fx, file %.2fx\n", t["changed-rbd" x]/t["restore-rbd-existing" x], t["changed-file" x]/t["restore-file" x];
+  printf "changed-only restore vs reading the whole target: rbd %.2f s vs rbd export %.2f s (%.2fx), file %.2f s vs dd %.2f s (%.2fx)\n", t["changed-rbd" x], t["rbd-export"], t["changed-rbd" x]/t["rbd-export"], t["changed-file" x], t["file-read"], t["changed-file" x]/t["file-read"] }' "$results"
+}
+{ summary ""; if [ -n "$baseline" ]; then summary -base; fi; } | tee -a "$out/summary.txt"
