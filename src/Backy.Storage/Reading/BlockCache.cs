@@ -4,21 +4,26 @@ namespace Backy.Storage.Reading;
 
 /// <summary>
 /// A bounded cache of decoded blocks and parts of blocks, keyed by <see cref="BlockKey"/> (so revisions sharing a
-/// chunk share its decoded block). Entries are of any size (a 4 MiB block, a 64 KiB part): the buffers the cache
-/// owns, in use, cached or free, add up to at most <see cref="BudgetBytes"/> (<see cref="Capacity"/> blocks); the
-/// least recently used entry goes first, and a free buffer of another size is dropped to make room. An entry is
-/// decoded once however many readers ask for it at the same time (they wait for the first). A buffer in use by a
-/// reader is never evicted or reused; when every cached buffer is in use, a reader decodes into a buffer of its own
-/// that is not cached, so memory stays bounded by the budget plus the reads in flight. Thread-safe.
+/// chunk share its decoded block). Its memory is at most <see cref="Capacity"/> slabs of one block each
+/// (<see cref="CacheSlab"/>, allocated as first needed): a slab holds one decoded block or the decoded parts of
+/// blocks (slots of one size, a divisor of the block size). The least recently used entry goes first; to free a
+/// whole slab for a block, the other parts in the slab of an evicted part go with it. An entry is decoded once
+/// however many readers ask for it at the same time (they wait for the first). A buffer in use by a reader is never
+/// evicted or reused; when every cached buffer is in use, a reader decodes into a buffer of its own that is not
+/// cached, so memory stays bounded by the budget plus the reads in flight. Thread-safe.
 /// </summary>
 public sealed class BlockCache
 {
+    /// <summary>Fills <paramref name="buffer"/> with a decoded block or part (the whole buffer is the entry's).</summary>
+    public delegate void Fill(Span<byte> buffer);
+
     private readonly object _gate = new();
     private readonly Dictionary<BlockKey, Entry> _entries = [];
     private readonly LinkedList<Entry> _lru = []; // most recently used first
-    private readonly Dictionary<int, Stack<byte[]>> _free = [];
+    private readonly Stack<CacheSlab> _emptySlabs = new(); // each slab once; may have been taken since: checked when popped
+    private readonly Dictionary<int, Stack<CacheSlab>> _slabsWithRoom = []; // by slot size, each slab once; checked when popped
     private readonly int _blockSize;
-    private long _allocatedBytes;
+    private int _slabs, _partSlabs;
 
     public BlockCache(int capacity, int blockSize = Blocks.Size)
     {
@@ -28,14 +33,23 @@ public sealed class BlockCache
         BudgetBytes = (long)capacity * blockSize;
     }
 
-    /// <summary>The budget in whole blocks.</summary>
+    /// <summary>The budget in whole blocks (slabs).</summary>
     public int Capacity { get; }
 
-    /// <summary>The most the cache's own buffers may add up to.</summary>
+    /// <summary>
+    /// The most slabs that hold parts: an eighth of the budget (at least one). Parts serve small reads (a guest file
+    /// system's metadata and files, random I/O), whose working set is what recurs, not everything read once; left
+    /// the whole budget, a cold random reader made every read fill memory never touched before (the budget's first
+    /// 256 MiB), and that first touch (the kernel's page faults and zeroing) was a quarter to a third of the CPU of
+    /// a cold 4 KiB NBD read (perf, `bench/nbd`). Within the limit, parts recycle memory that is already paged in.
+    /// </summary>
+    public int PartSlabLimit => Math.Max(1, Capacity / 8);
+
+    /// <summary>The most the cache's own memory may add up to.</summary>
     public long BudgetBytes { get; }
 
-    /// <summary>What the cache's own buffers add up to now (for tests and logs).</summary>
-    public long AllocatedBytes { get { lock (_gate) return _allocatedBytes; } }
+    /// <summary>What the cache's own memory (its slabs) adds up to now (for tests and logs).</summary>
+    public long AllocatedBytes { get { lock (_gate) return (long)_slabs * _blockSize; } }
 
     /// <summary>Decoded blocks that were found in the cache, and those decoded (for tests and logs).</summary>
     public long Hits => Interlocked.Read(ref _hits);
@@ -46,11 +60,11 @@ public sealed class BlockCache
     /// The decoded block <paramref name="id"/>; <paramref name="decode"/> fills a buffer when it is not
     /// cached. Dispose the lease when done with its data. A failed decode is not cached: the next reader tries again.
     /// </summary>
-    public Lease Get(BlockKey id, Action<byte[]> decode) => Get(id, _blockSize, decode);
+    public Lease Get(BlockKey id, Fill decode) => Get(id, _blockSize, decode);
 
     /// <summary>
     /// The cached entry <paramref name="id"/> if it is there or being decoded (then after the decode); false, and
-    /// nothing decoded, when it is not. A failed decode throws as in <see cref="Get(BlockKey, Action{byte[]})"/>.
+    /// nothing decoded, when it is not. A failed decode throws as in <see cref="Get(BlockKey, Fill)"/>.
     /// </summary>
     public bool TryGet(BlockKey id, out Lease lease)
     {
@@ -78,8 +92,8 @@ public sealed class BlockCache
         return true;
     }
 
-    /// <summary>As <see cref="Get(BlockKey, Action{byte[]})"/>, for an entry of <paramref name="size"/> bytes (a part of a block).</summary>
-    public Lease Get(BlockKey id, int size, Action<byte[]> decode)
+    /// <summary>As <see cref="Get(BlockKey, Fill)"/>, for an entry of <paramref name="size"/> bytes (a part of a block).</summary>
+    public Lease Get(BlockKey id, int size, Fill decode)
     {
         Entry entry;
         bool owner;
@@ -95,8 +109,7 @@ public sealed class BlockCache
             }
             else
             {
-                var buffer = TakeBufferLocked(size);
-                entry = new Entry(id, buffer ?? GC.AllocateUninitializedArray<byte>(size), cached: buffer is not null);
+                entry = TakeLocked(id, size) ?? new Entry(id, GC.AllocateUninitializedArray<byte>(size));
                 entry.Refs = 1;
                 if (entry.Cached)
                 {
@@ -145,15 +158,15 @@ public sealed class BlockCache
     /// nothing), so read-ahead costs no memory beyond the capacity. A failed decode is dropped silently: the read
     /// that needs the block decodes it again and reports the failure. Returns whether it decoded.
     /// </summary>
-    public bool TryPrefetch(BlockKey id, Action<byte[]> decode)
+    public bool TryPrefetch(BlockKey id, Fill decode)
     {
         Entry entry;
         lock (_gate)
         {
             if (_entries.ContainsKey(id)) return false;
-            var buffer = TakeBufferLocked(_blockSize);
-            if (buffer is null) return false;
-            entry = new Entry(id, buffer, cached: true) { Refs = 1 };
+            if (TakeLocked(id, _blockSize) is not { } taken) return false;
+            entry = taken;
+            entry.Refs = 1;
             _entries.Add(id, entry);
             // Most recently used, as a read: at the tail, the next miss would evict it before its reader came.
             _lru.AddFirst(entry.Node);
@@ -185,36 +198,107 @@ public sealed class BlockCache
     private long _prefetches;
 
     /// <summary>
-    /// A buffer of <paramref name="size"/> bytes for a new entry: a free one, a new one within the budget (after
-    /// dropping free buffers of other sizes), or an evicted one (the least recently used first; one of another size
-    /// is dropped, freeing its bytes); null when what is in use leaves no room.
+    /// A cached entry of <paramref name="size"/> bytes for <paramref name="id"/>, in a slot of a slab with room, of an
+    /// empty slab, of a new slab within the budget, or of what eviction frees (the least recently used first); null
+    /// when what is in use leaves no room.
     /// </summary>
-    private byte[]? TakeBufferLocked(int size)
+    private Entry? TakeLocked(BlockKey id, int size)
     {
-        if (_free.TryGetValue(size, out var same) && same.Count > 0) return same.Pop();
-        if (_allocatedBytes + size > BudgetBytes)
-            foreach (var (length, stack) in _free)
-                while (stack.Count > 0 && _allocatedBytes + size > BudgetBytes)
-                {
-                    stack.Pop();
-                    _allocatedBytes -= length;
-                }
+        var part = size < _blockSize;
+        var partsFull = part && _partSlabs >= PartSlabLimit;
+        var slab = SlabWithRoomLocked(size);
+        if (slab is null && !partsFull) slab = EmptySlabLocked() ?? NewSlabLocked();
+        slab ??= EvictLocked(size, partsOnly: partsFull);
+        if (slab is null) return null;
+        if (slab.SlotSize != size)
+        {
+            if (slab.SlotSize is > 0 and var old && old < _blockSize) _partSlabs--;
+            if (part) _partSlabs++;
+            slab.Assign(size);
+        }
+        var entry = new Entry(id, slab, slab.Take());
+        if (slab.HasRoom) ListWithRoomLocked(slab);
+        return entry;
+    }
+
+    private CacheSlab? SlabWithRoomLocked(int size)
+    {
+        if (!_slabsWithRoom.TryGetValue(size, out var stack)) return null;
+        while (stack.TryPop(out var slab))
+        {
+            slab.Listed = false;
+            if (slab.SlotSize == size && slab.HasRoom) return slab;
+        }
+        return null;
+    }
+
+    private CacheSlab? EmptySlabLocked()
+    {
+        while (_emptySlabs.TryPop(out var slab))
+        {
+            slab.ListedEmpty = false;
+            if (slab.Used == 0) return slab;
+        }
+        return null;
+    }
+
+    private CacheSlab? NewSlabLocked()
+    {
+        if (_slabs >= Capacity) return null;
+        _slabs++;
+        return new CacheSlab(_blockSize);
+    }
+
+    /// <summary>
+    /// Evicts from the least recently used end until a slot of <paramref name="size"/> is free: an evicted entry of
+    /// that size gives its slot; one of another size frees its slot, and the unused others of its slab go with it,
+    /// so that the slab empties and takes the new size. With <paramref name="partsOnly"/> (parts at their limit) only
+    /// entries of <paramref name="size"/> are evicted.
+    /// </summary>
+    private CacheSlab? EvictLocked(int size, bool partsOnly)
+    {
         var node = _lru.Last;
-        while (_allocatedBytes + size > BudgetBytes && node is not null)
+        while (node is not null)
         {
             var victim = node.Value;
             node = node.Previous;
-            if (victim.Refs > 0) continue;
-            _lru.Remove(victim.Node);
-            _entries.Remove(victim.Id);
-            if (victim.Buffer.Length == size) return victim.Buffer;
-            _allocatedBytes -= victim.Buffer.Length;
+            if (victim.Refs > 0 || (partsOnly && victim.Slab!.SlotSize != size)) continue;
+            var slab = victim.Slab!;
+            RemoveLocked(victim);
+            if (slab.SlotSize == size) return slab;
+            foreach (var other in _lru.Where(e => e.Slab == slab && e.Refs == 0).ToList()) RemoveLocked(other);
+            if (slab.Used == 0) return slab;
+            node = _lru.Last; // the walk's next node may have gone with the slab
         }
-        if (_allocatedBytes + size > BudgetBytes) return null;
-        _allocatedBytes += size;
-        // Pinned: the buffers live long, and on the pinned heap the GC never copies them (a 64 KiB part is no
-        // large object, and thousands of them would otherwise be moved through every generation).
-        return GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        return null;
+    }
+
+    /// <summary>Takes an unused entry out of the cache and gives its slot back.</summary>
+    private void RemoveLocked(Entry entry)
+    {
+        _lru.Remove(entry.Node);
+        _entries.Remove(entry.Id);
+        ReturnSlotLocked(entry);
+    }
+
+    private void ReturnSlotLocked(Entry entry)
+    {
+        var slab = entry.Slab!;
+        slab.Return(entry.Slot);
+        if (slab.Used > 0) ListWithRoomLocked(slab);
+        else if (!slab.ListedEmpty)
+        {
+            _emptySlabs.Push(slab);
+            slab.ListedEmpty = true;
+        }
+    }
+
+    private void ListWithRoomLocked(CacheSlab slab)
+    {
+        if (slab.Listed) return;
+        if (!_slabsWithRoom.TryGetValue(slab.SlotSize, out var stack)) _slabsWithRoom[slab.SlotSize] = stack = new Stack<CacheSlab>();
+        stack.Push(slab);
+        slab.Listed = true;
     }
 
     private void Release(Entry entry)
@@ -222,28 +306,37 @@ public sealed class BlockCache
         lock (_gate)
         {
             entry.Refs--;
-            // A failed entry was taken out of the cache; its buffer goes back to the free list once nobody reads it.
-            if (entry.Refs == 0 && entry.Failed && entry.Cached)
-            {
-                if (!_free.TryGetValue(entry.Buffer.Length, out var stack)) _free[entry.Buffer.Length] = stack = new Stack<byte[]>();
-                stack.Push(entry.Buffer);
-            }
+            // A failed entry was taken out of the cache; its slot goes back once nobody reads it.
+            if (entry.Refs == 0 && entry.Failed && entry.Cached) ReturnSlotLocked(entry);
         }
     }
 
     internal sealed class Entry
     {
-        public Entry(BlockKey id, byte[] buffer, bool cached)
+        private readonly byte[]? _own;
+
+        /// <summary>A cached entry, in <paramref name="slot"/> of <paramref name="slab"/>.</summary>
+        public Entry(BlockKey id, CacheSlab slab, int slot)
         {
             Id = id;
-            Buffer = buffer;
-            Cached = cached;
+            Slab = slab;
+            Slot = slot;
+            Node = new LinkedListNode<Entry>(this);
+        }
+
+        /// <summary>An entry outside the cache, in a buffer of its own.</summary>
+        public Entry(BlockKey id, byte[] own)
+        {
+            Id = id;
+            _own = own;
             Node = new LinkedListNode<Entry>(this);
         }
 
         public BlockKey Id { get; }
-        public byte[] Buffer { get; }
-        public bool Cached { get; }
+        public CacheSlab? Slab { get; }
+        public int Slot { get; }
+        public bool Cached => Slab is not null;
+        public Span<byte> Buffer => _own ?? Slab!.Slot(Slot);
         public LinkedListNode<Entry> Node { get; }
         public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Refs;

@@ -21,7 +21,7 @@ public class BlockCacheTests
             {
                 Interlocked.Increment(ref decodes);
                 release.Wait(ct);
-                buffer.AsSpan().Fill(7);
+                buffer.Fill(7);
             });
             return lease.Data[100];
         }, ct)).ToArray();
@@ -41,7 +41,7 @@ public class BlockCacheTests
         var cache = new BlockCache(2, blockSize: 4096);
         Assert.Throws<ChunkCorruptedException>(() => cache.Get(Id(1), _ => throw new ChunkCorruptedException(new ChunkId(2), null, "/x", "bad")));
 
-        using var lease = cache.Get(Id(1), b => b.AsSpan().Fill(3));
+        using var lease = cache.Get(Id(1), b => b.Fill(3));
 
         Assert.That(lease.Data[0], Is.EqualTo(3));
         Assert.That(cache.Misses, Is.EqualTo(2));
@@ -51,7 +51,7 @@ public class BlockCacheTests
     public void It_holds_at_most_its_capacity_least_recently_used_out()
     {
         var cache = new BlockCache(2, blockSize: 4096);
-        void Read(int n) { using var _ = cache.Get(Id(n), b => b.AsSpan().Fill((byte)n)); }
+        void Read(int n) { using var _ = cache.Get(Id(n), b => b.Fill((byte)n)); }
 
         Read(1); Read(2); Read(1); Read(3); // 3 evicts 2, the least recently used
         Read(1);
@@ -64,10 +64,10 @@ public class BlockCacheTests
     public void A_block_being_read_is_never_evicted_or_overwritten()
     {
         var cache = new BlockCache(1, blockSize: 4096);
-        using var held = cache.Get(Id(1), b => b.AsSpan().Fill(1));
+        using var held = cache.Get(Id(1), b => b.Fill(1));
 
         // The only cached buffer is in use: the next block decodes into a buffer of its own.
-        using (var other = cache.Get(Id(2), b => b.AsSpan().Fill(2)))
+        using (var other = cache.Get(Id(2), b => b.Fill(2)))
             Assert.That(other.Data[0], Is.EqualTo(2));
 
         Assert.That(held.Data.ToArray(), Is.All.EqualTo(1));
@@ -79,7 +79,7 @@ public class BlockCacheTests
         var cache = new BlockCache(2, blockSize: 4096);
         var decodes = 0;
 
-        Assert.That(cache.TryPrefetch(Id(1), b => { decodes++; b.AsSpan().Fill(9); }), Is.True);
+        Assert.That(cache.TryPrefetch(Id(1), b => { decodes++; b.Fill(9); }), Is.True);
         Assert.That(cache.TryPrefetch(Id(1), b => decodes++), Is.False, "already cached");
         using var lease = cache.Get(Id(1), b => decodes++);
 
@@ -91,12 +91,12 @@ public class BlockCacheTests
     public void Read_ahead_never_decodes_outside_the_cache_and_drops_failures()
     {
         var cache = new BlockCache(1, blockSize: 4096);
-        using (var held = cache.Get(Id(1), b => b.AsSpan().Fill(1)))
+        using (var held = cache.Get(Id(1), b => b.Fill(1)))
             Assert.That(cache.TryPrefetch(Id(2), _ => Assert.Fail("no free buffer: read-ahead must not decode")), Is.False);
 
         Assert.That(cache.TryPrefetch(Id(3), _ => throw new ChunkCorruptedException(new ChunkId(3), null, "/x", "bad")), Is.False);
         // The failure was not cached: the read decodes again (and would report it).
-        using var lease = cache.Get(Id(3), b => b.AsSpan().Fill(3));
+        using var lease = cache.Get(Id(3), b => b.Fill(3));
         Assert.That(lease.Data[0], Is.EqualTo(3));
         Assert.That(cache.Misses, Is.EqualTo(2L));
     }
@@ -105,9 +105,9 @@ public class BlockCacheTests
     public void Read_ahead_counts_as_a_use_so_the_next_miss_does_not_evict_it_before_its_reader_comes()
     {
         var cache = new BlockCache(2, blockSize: 4096);
-        void Read(int n) { using var _ = cache.Get(Id(n), b => b.AsSpan().Fill((byte)n)); }
+        void Read(int n) { using var _ = cache.Get(Id(n), b => b.Fill((byte)n)); }
         Read(1);
-        cache.TryPrefetch(Id(2), b => b.AsSpan().Fill(2));
+        cache.TryPrefetch(Id(2), b => b.Fill(2));
 
         Read(3); // evicts 1, the least recently used, not the read-ahead 2
         Read(2);
@@ -120,10 +120,10 @@ public class BlockCacheTests
     {
         var cache = new BlockCache(4, blockSize: 4096); // 16 KiB
         BlockKey Part(int n) => BlockKey.PartOf(Id(100).Chunk!.Value, n);
-        for (var i = 0; i < 16; i++) cache.Get(Part(i), 1024, b => b.AsSpan().Fill((byte)i)).Dispose();
+        for (var i = 0; i < 16; i++) cache.Get(Part(i), 1024, b => b.Fill((byte)i)).Dispose();
         Assert.That(cache.AllocatedBytes, Is.EqualTo(16 * 1024));
 
-        cache.Get(Id(1), b => b.AsSpan().Fill(1)).Dispose();
+        cache.Get(Id(1), b => b.Fill(1)).Dispose();
         Assert.That(cache.AllocatedBytes, Is.LessThanOrEqualTo(cache.BudgetBytes));
         Assert.That(cache.TryGet(Id(1), out var whole), Is.True);
         whole.Dispose();
@@ -132,13 +132,13 @@ public class BlockCacheTests
         Assert.That(recent.Data[0], Is.EqualTo(15));
         recent.Dispose();
 
-        for (var i = 2; i <= 5; i++) cache.Get(Id(i), b => b.AsSpan().Fill((byte)i)).Dispose();
+        for (var i = 2; i <= 5; i++) cache.Get(Id(i), b => b.Fill((byte)i)).Dispose();
         Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
         Assert.That(Enumerable.Range(0, 16).Count(i => cache.TryGet(Part(i), out _)), Is.Zero, "four whole blocks fill the budget");
 
         // Every cached buffer held: a part goes to a buffer of its own, outside the budget, and is not cached.
         var held = Enumerable.Range(2, 4).Select(i => cache.Get(Id(i), _ => Assert.Fail("cached"))).ToList();
-        using (var extra = cache.Get(Part(20), 1024, b => b.AsSpan().Fill(20))) Assert.That(extra.Data[0], Is.EqualTo(20));
+        using (var extra = cache.Get(Part(20), 1024, b => b.Fill(20))) Assert.That(extra.Data[0], Is.EqualTo(20));
         Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
         Assert.That(cache.TryGet(Part(20), out _), Is.False);
         held.ForEach(l => l.Dispose());
