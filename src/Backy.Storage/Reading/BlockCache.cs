@@ -24,6 +24,9 @@ public sealed class BlockCache
     private readonly Dictionary<int, Stack<CacheSlab>> _slabsWithRoom = []; // by slot size, each slab once; checked when popped
     private readonly int _blockSize;
     private int _slabs, _partSlabs;
+    private long _partBudget;
+    private readonly HashSet<BlockKey> _ghosts = []; // parts evicted lately (their keys only)
+    private readonly Queue<BlockKey> _ghostOrder = new();
 
     public BlockCache(int capacity, int blockSize = Blocks.Size)
     {
@@ -31,19 +34,28 @@ public sealed class BlockCache
         Capacity = capacity;
         _blockSize = blockSize;
         BudgetBytes = (long)capacity * blockSize;
+        _partBudget = Math.Max(blockSize, BudgetBytes / 8);
     }
 
     /// <summary>The budget in whole blocks (slabs).</summary>
     public int Capacity { get; }
 
     /// <summary>
-    /// The most slabs that hold parts: an eighth of the budget (at least one). Parts serve small reads (a guest file
-    /// system's metadata and files, random I/O), whose working set is what recurs, not everything read once; left
-    /// the whole budget, a cold random reader made every read fill memory never touched before (the budget's first
-    /// 256 MiB), and that first touch (the kernel's page faults and zeroing) was a quarter to a third of the CPU of
-    /// a cold 4 KiB NBD read (perf, `bench/nbd`). Within the limit, parts recycle memory that is already paged in.
+    /// The most slabs that may hold parts now. Parts serve small reads (a guest file system's metadata and files,
+    /// random I/O). Given the whole budget from the start, a cold random reader made every read fill memory never
+    /// touched before (the budget's first 256 MiB), and that first touch (page faults and zeroing, dearer still in
+    /// a virtual machine) was a quarter to a third of the CPU of a cold 4 KiB NBD read (perf, `bench/nbd`). So parts
+    /// start with an eighth of the budget, and recycle memory that is already paged in, and the share grows by a
+    /// part's size for every miss on a part evicted lately (a ghost list of as many keys as the share holds parts,
+    /// as in ARC): a working set larger than the share, such as a scan that cycles through more parts than fit,
+    /// earns the memory it needs, up to the whole budget; reads that never come back cost none. It never shrinks.
     /// </summary>
-    public int PartSlabLimit => Math.Max(1, Capacity / 8);
+    public int PartSlabLimit
+    {
+        get { lock (_gate) return PartSlabLimitLocked; }
+    }
+
+    private int PartSlabLimitLocked => (int)Math.Min(Capacity, (_partBudget + _blockSize - 1) / _blockSize);
 
     /// <summary>The most the cache's own memory may add up to.</summary>
     public long BudgetBytes { get; }
@@ -205,7 +217,8 @@ public sealed class BlockCache
     private Entry? TakeLocked(BlockKey id, int size)
     {
         var part = size < _blockSize;
-        var partsFull = part && _partSlabs >= PartSlabLimit;
+        if (part && _ghosts.Remove(id)) _partBudget = Math.Min(BudgetBytes, _partBudget + size);
+        var partsFull = part && _partSlabs >= PartSlabLimitLocked;
         var slab = SlabWithRoomLocked(size);
         if (slab is null && !partsFull) slab = EmptySlabLocked() ?? NewSlabLocked();
         slab ??= EvictLocked(size, partsOnly: partsFull);
@@ -273,12 +286,16 @@ public sealed class BlockCache
         return null;
     }
 
-    /// <summary>Takes an unused entry out of the cache and gives its slot back.</summary>
+    /// <summary>Evicts an unused entry: out of the cache, its slot given back, a part's key kept as a ghost.</summary>
     private void RemoveLocked(Entry entry)
     {
         _lru.Remove(entry.Node);
         _entries.Remove(entry.Id);
+        var size = entry.Slab!.SlotSize;
         ReturnSlotLocked(entry);
+        if (size >= _blockSize || !_ghosts.Add(entry.Id)) return;
+        _ghostOrder.Enqueue(entry.Id);
+        while (_ghostOrder.Count > Math.Max(1, _partBudget / size)) _ghosts.Remove(_ghostOrder.Dequeue());
     }
 
     private void ReturnSlotLocked(Entry entry)
