@@ -104,6 +104,12 @@ public sealed class BlockCache
         return true;
     }
 
+    /// <summary>Whether <paramref name="id"/> is cached or being decoded (for tests and logs: it may go the moment after).</summary>
+    public bool Contains(BlockKey id)
+    {
+        lock (_gate) return _entries.ContainsKey(id);
+    }
+
     /// <summary>As <see cref="Get(BlockKey, Fill)"/>, for an entry of <paramref name="size"/> bytes (a part of a block).</summary>
     public Lease Get(BlockKey id, int size, Fill decode)
     {

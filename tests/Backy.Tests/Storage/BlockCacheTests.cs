@@ -116,31 +116,62 @@ public class BlockCacheTests
     }
 
     [Test]
-    public void Parts_and_whole_blocks_share_one_budget_least_recently_used_first()
+    public void Parts_and_whole_blocks_share_one_budget_and_a_block_takes_the_slab_of_the_oldest_parts()
     {
-        var cache = new BlockCache(4, blockSize: 4096); // 16 KiB
+        var cache = new BlockCache(4, blockSize: 4096); // 16 KiB; parts start with one slab (4 of 1 KiB)
         BlockKey Part(int n) => BlockKey.PartOf(Id(100).Chunk!.Value, n);
-        for (var i = 0; i < 16; i++) cache.Get(Part(i), 1024, b => b.Fill((byte)i)).Dispose();
-        Assert.That(cache.AllocatedBytes, Is.EqualTo(16 * 1024));
-
-        cache.Get(Id(1), b => b.Fill(1)).Dispose();
-        Assert.That(cache.AllocatedBytes, Is.LessThanOrEqualTo(cache.BudgetBytes));
-        Assert.That(cache.TryGet(Id(1), out var whole), Is.True);
-        whole.Dispose();
-        Assert.That(cache.TryGet(Part(0), out _), Is.False, "the oldest parts made room");
-        Assert.That(cache.TryGet(Part(15), out var recent), Is.True);
-        Assert.That(recent.Data[0], Is.EqualTo(15));
-        recent.Dispose();
-
-        for (var i = 2; i <= 5; i++) cache.Get(Id(i), b => b.Fill((byte)i)).Dispose();
+        for (var i = 0; i < 4; i++) cache.Get(Part(i), 1024, b => b.Fill((byte)i)).Dispose();
+        for (var i = 1; i <= 3; i++) cache.Get(Id(i), b => b.Fill((byte)i)).Dispose();
         Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
-        Assert.That(Enumerable.Range(0, 16).Count(i => cache.TryGet(Part(i), out _)), Is.Zero, "four whole blocks fill the budget");
+        Assert.That(Enumerable.Range(0, 4).Count(i => cache.Contains(Part(i))), Is.EqualTo(4));
+
+        cache.Get(Id(4), b => b.Fill(4)).Dispose();
+
+        Assert.That(Enumerable.Range(0, 4).Count(i => cache.Contains(Part(i))), Is.Zero, "the oldest part's slab went to the block, with its other parts");
+        Assert.That(Enumerable.Range(1, 4).All(i => cache.Contains(Id(i))), Is.True);
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
 
         // Every cached buffer held: a part goes to a buffer of its own, outside the budget, and is not cached.
-        var held = Enumerable.Range(2, 4).Select(i => cache.Get(Id(i), _ => Assert.Fail("cached"))).ToList();
+        var held = Enumerable.Range(1, 4).Select(i => cache.Get(Id(i), _ => Assert.Fail("cached"))).ToList();
         using (var extra = cache.Get(Part(20), 1024, b => b.Fill(20))) Assert.That(extra.Data[0], Is.EqualTo(20));
         Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
-        Assert.That(cache.TryGet(Part(20), out _), Is.False);
+        Assert.That(cache.Contains(Part(20)), Is.False);
         held.ForEach(l => l.Dispose());
+    }
+
+    [Test]
+    public void Parts_read_once_recycle_an_eighth_of_the_budget_instead_of_taking_it_all()
+    {
+        var cache = new BlockCache(16, blockSize: 4096); // parts start with 2 slabs, 8 parts of 1 KiB
+        BlockKey Part(int n) => BlockKey.PartOf(Id(100).Chunk!.Value, n);
+
+        for (var i = 0; i < 100; i++)
+            using (var lease = cache.Get(Part(i), 1024, b => b.Fill((byte)i)))
+                Assert.That(lease.Data[1023], Is.EqualTo((byte)i));
+
+        Assert.That(cache.PartSlabLimit, Is.EqualTo(2));
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(2 * 4096));
+        Assert.That(Enumerable.Range(92, 8).All(i => cache.Contains(Part(i))), Is.True, "the newest eight stay");
+        // Whole blocks still get the rest of the budget.
+        for (var i = 1; i <= 14; i++) cache.Get(Id(i), b => b.Fill((byte)i)).Dispose();
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(cache.BudgetBytes));
+    }
+
+    [Test]
+    public void Misses_on_parts_evicted_lately_grow_the_parts_share_until_a_cycling_working_set_fits()
+    {
+        var cache = new BlockCache(16, blockSize: 4096); // 8 part slots at first
+        BlockKey Part(int n) => BlockKey.PartOf(Id(100).Chunk!.Value, n);
+        long missesOfLastPass = 0;
+        for (var pass = 0; pass < 4; pass++)
+        {
+            var before = cache.Misses;
+            for (var i = 0; i < 12; i++) cache.Get(Part(i), 1024, b => b.Fill((byte)i)).Dispose();
+            missesOfLastPass = cache.Misses - before;
+        }
+
+        Assert.That(missesOfLastPass, Is.Zero, "12 parts cycling: the share grew to hold them");
+        Assert.That(cache.PartSlabLimit, Is.EqualTo(3));
+        Assert.That(cache.AllocatedBytes, Is.EqualTo(3 * 4096));
     }
 }
