@@ -108,9 +108,14 @@ internal sealed partial class CephSnapshot : ISourceSnapshot
         _closed = true;
         // The background removals use the head handle: never close it under them.
         if (_staleRemoved is { } stale) await WaitQuietlyAsync(stale, _source, _logger).ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         _image.Dispose();
-        _session.Dispose();
+        _session.Dispose(); // rbd_close of the head (its watch) and rados_shutdown
+        LogClosed(_logger, _source.Image.ToString(), clock.Elapsed.TotalSeconds);
     }
+
+    [LoggerMessage(EventId = 3123, Level = LogLevel.Debug, Message = "closed the images and the connection of {Image} in {Seconds:0.000} s")]
+    private static partial void LogClosed(ILogger logger, string image, double seconds);
 
     [LoggerMessage(EventId = 3120, Level = LogLevel.Warning, Message = "parent snapshot {Snapshot} is gone: reading the whole image and comparing with the parent's blocks")]
     private static partial void LogParentSnapshotGone(ILogger logger, string snapshot);
