@@ -26,9 +26,10 @@
 #   file-read      dd of that file with direct I/O, page cache dropped: the read limit of changed-file, as
 #                  rbd-export is that of changed-rbd (a changed-only restore reads the whole target, so it cannot
 #                  take less than that read; 0.4x a full restore needs a target that reads 2.5x faster than it writes)
-# Every step runs twice (with BASELINE: new, base, new, base); the faster run of each counts (the first one warms the OSD's and the page cache). Beside its wall
-# time, results.tsv has that run's CPU seconds (user + system of the command and its children, /usr/bin/time): on
-# a shared machine the wall time alone is noise.
+# Every step runs twice (incremental and snap-diff-read four times; with BASELINE each round runs the new worker,
+# then the baseline), and the faster run of each counts (the first one warms the OSD's and the page cache). Beside
+# its wall time, results.tsv has that run's CPU seconds (user + system of the command and its children,
+# /usr/bin/time): on a shared machine the wall time alone is noise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
