@@ -177,8 +177,10 @@ public static class ChunkParts
                 if (LZ4Codec.Decode(stored, destination) != destination.Length) return $"part {i}: bad LZ4 data";
                 break;
         }
-        if (check && XxHash3.HashToUInt64(destination) != table.Checksum(i))
-            return $"part {i} (offset {(long)i * table.PartSize}) does not match its checksum";
-        return null;
+        return check ? CheckPart(table, i, destination) : null;
     }
+
+    /// <summary>Checks decoded part <paramref name="i"/> against its checksum; null or the reason.</summary>
+    public static string? CheckPart(Table table, int i, ReadOnlySpan<byte> decoded) =>
+        XxHash3.HashToUInt64(decoded) != table.Checksum(i) ? $"part {i} (offset {(long)i * table.PartSize}) does not match its checksum" : null;
 }

@@ -24,6 +24,7 @@ internal static partial class Posix
     internal const int ENOENT = 2;
     internal const int EINTR = 4;
     internal const int EACCES = 13;
+    internal const int ENOTDIR = 20;
     internal const int EROFS = 30;
     internal const int EWOULDBLOCK = 11;
     internal const int EINVAL = 22;
