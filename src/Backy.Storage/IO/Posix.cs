@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Backy.Storage.IO;
 
-/// <summary>The few libc calls .NET does not offer: flock that waits, fsync of a directory, syncfs, xattrs, madvise.</summary>
+/// <summary>The few libc calls .NET does not offer: flock that waits, fsync of a directory, syncfs, xattrs.</summary>
 internal static partial class Posix
 {
     // Identical on x86_64 and aarch64 Linux.
@@ -62,11 +62,6 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int Fsetxattr(int fd, string name, byte* value, nuint size, int flags);
-
-    internal const int MADV_HUGEPAGE = 14;
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    internal static unsafe partial int Madvise(void* address, nuint length, int advice);
 
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }
