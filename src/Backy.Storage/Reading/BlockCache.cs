@@ -308,8 +308,10 @@ public sealed class BlockCache
     {
         var slab = entry.Slab!;
         slab.Return(entry.Slot);
-        if (slab.Used > 0) ListWithRoomLocked(slab);
-        else if (!slab.ListedEmpty)
+        // With room for its size again (an empty one too: parts at their share's limit may only use part slabs),
+        // and when empty, free for any size.
+        ListWithRoomLocked(slab);
+        if (slab.Used == 0 && !slab.ListedEmpty)
         {
             _emptySlabs.Push(slab);
             slab.ListedEmpty = true;
