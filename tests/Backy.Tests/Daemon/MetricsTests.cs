@@ -60,7 +60,9 @@ public partial class MetricsTests
             Assert.That(Value(text, "backy_backups_total{result=\"success\"}"), Is.GreaterThanOrEqualTo(1));
             Assert.That(Value(text, "backy_backups_total{result=\"failure\"}"), Is.Zero);
             Assert.That(Value(text, "backy_job_consecutive_failures{job=\"vm\"}"), Is.Zero);
-            Assert.That(Value(text, "backy_job_sla_overdue_seconds{job=\"vm\"}"), Is.Zero);
+            // Zero while the newest revision is at most 1.5 x 2 s old; a starved machine can fall behind the 2 s
+            // schedule (CI once saw 3.18), and then the metric is that age, above 3 s, never something in between.
+            Assert.That(Value(text, "backy_job_sla_overdue_seconds{job=\"vm\"}"), Is.Zero.Or.GreaterThan(3.0));
             Assert.That(Value(text, "backy_workers_limit"), Is.EqualTo(1));
             Assert.That(Value(text, "backy_jobs_waiting{reason=\"deadline\"}") + Value(text, "backy_workers_busy"), Is.EqualTo(1),
                 "the one job either waits for its deadline or runs");
