@@ -79,7 +79,8 @@ public sealed partial class RbdImage
         long rc = LibRbd.rbd_aio_get_return_value(completion);
         LibRbd.rbd_aio_release(completion);
         operation.Pin.Dispose();
-        operation.Result.SetResult(rc);
+        // Waking the pool from here may create a pool thread here: not with Ceph's all-blocked signal mask.
+        CephThreadSignals.Unblocked(static s => s.Operation.Result.SetResult(s.Rc), (Operation: operation, Rc: rc));
     }
 
     /// <summary>One request in flight: the pinned buffer and who waits for it.</summary>
