@@ -25,8 +25,9 @@ public sealed class BlockCache
     private readonly int _blockSize;
     private int _slabs, _partSlabs;
     private long _partBudget;
-    private readonly HashSet<BlockKey> _ghosts = []; // parts evicted lately (their keys only)
-    private readonly Queue<BlockKey> _ghostOrder = new();
+    // Parts evicted lately (their keys only), oldest first; a key leaves when it is missed again or ages out.
+    private readonly Dictionary<BlockKey, LinkedListNode<BlockKey>> _ghosts = [];
+    private readonly LinkedList<BlockKey> _ghostOrder = [];
 
     public BlockCache(int capacity, int blockSize = Blocks.Size)
     {
@@ -223,7 +224,11 @@ public sealed class BlockCache
     private Entry? TakeLocked(BlockKey id, int size)
     {
         var part = size < _blockSize;
-        if (part && _ghosts.Remove(id)) _partBudget = Math.Min(BudgetBytes, _partBudget + size);
+        if (part && _ghosts.Remove(id, out var ghost))
+        {
+            _ghostOrder.Remove(ghost);
+            _partBudget = Math.Min(BudgetBytes, _partBudget + size);
+        }
         var partsFull = part && _partSlabs >= PartSlabLimitLocked;
         var slab = SlabWithRoomLocked(size);
         if (slab is null && !partsFull) slab = EmptySlabLocked() ?? NewSlabLocked();
@@ -299,9 +304,13 @@ public sealed class BlockCache
         _entries.Remove(entry.Id);
         var size = entry.Slab!.SlotSize;
         ReturnSlotLocked(entry);
-        if (size >= _blockSize || !_ghosts.Add(entry.Id)) return;
-        _ghostOrder.Enqueue(entry.Id);
-        while (_ghostOrder.Count > Math.Max(1, _partBudget / size)) _ghosts.Remove(_ghostOrder.Dequeue());
+        if (size >= _blockSize || _ghosts.ContainsKey(entry.Id)) return;
+        _ghosts.Add(entry.Id, _ghostOrder.AddLast(entry.Id));
+        while (_ghostOrder.Count > Math.Max(1, _partBudget / size))
+        {
+            _ghosts.Remove(_ghostOrder.First!.Value);
+            _ghostOrder.RemoveFirst();
+        }
     }
 
     private void ReturnSlotLocked(Entry entry)
