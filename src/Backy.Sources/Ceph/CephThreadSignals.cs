@@ -13,8 +13,8 @@ namespace Backy.Sources.Ceph;
 /// </summary>
 internal static unsafe partial class CephThreadSignals
 {
-    private const int SIG_SETMASK = 2;
-    private const int SigSetBytes = 128; // glibc's sigset_t (1024 bits) on every Linux architecture
+    internal const int SIG_SETMASK = 2;
+    internal const int SigSetBytes = 128; // glibc's sigset_t (1024 bits) on every Linux architecture
 
     public static void Unblocked<T>(Action<T> action, T state)
     {
@@ -27,5 +27,5 @@ internal static unsafe partial class CephThreadSignals
     }
 
     [LibraryImport("libc", EntryPoint = "pthread_sigmask")]
-    private static partial int pthread_sigmask(int how, byte* set, byte* oldSet);
+    internal static partial int pthread_sigmask(int how, byte* set, byte* oldSet);
 }

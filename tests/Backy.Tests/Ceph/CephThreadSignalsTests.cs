@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Backy.Sources.Ceph;
 
 namespace Backy.Tests.Ceph;
@@ -9,7 +8,7 @@ namespace Backy.Tests.Ceph;
 /// inside <see cref="CephThreadSignals.Unblocked{T}"/> it blocks none. This is what a librbd completion does when it
 /// wakes the thread pool: a pool thread created there would otherwise hand the mask to every child it starts.
 /// </summary>
-public unsafe partial class CephThreadSignalsTests
+public unsafe class CephThreadSignalsTests
 {
     [Test, CancelAfter(30_000)]
     public void A_child_started_inside_the_hand_over_of_a_thread_that_blocks_every_signal_blocks_none()
@@ -20,9 +19,9 @@ public unsafe partial class CephThreadSignalsTests
         {
             try
             {
-                var all = stackalloc byte[128];
-                new Span<byte>(all, 128).Fill(0xff);
-                Assert.That(pthread_sigmask(2, all, null), Is.Zero);
+                var all = stackalloc byte[CephThreadSignals.SigSetBytes];
+                new Span<byte>(all, CephThreadSignals.SigSetBytes).Fill(0xff);
+                Assert.That(CephThreadSignals.pthread_sigmask(CephThreadSignals.SIG_SETMASK, all, null), Is.Zero);
                 blocked = SignalMaskOfAChild();
                 CephThreadSignals.Unblocked(_ => unblocked = SignalMaskOfAChild(), 0);
             }
@@ -43,7 +42,4 @@ public unsafe partial class CephThreadSignalsTests
         child.WaitForExit();
         return line.Split(':', StringSplitOptions.TrimEntries)[1];
     }
-
-    [LibraryImport("libc", EntryPoint = "pthread_sigmask")]
-    private static partial int pthread_sigmask(int how, byte* set, byte* oldSet);
 }
